@@ -1,0 +1,171 @@
+package io.ratislog.server;
+
+import io.grpc.Server;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.ratislog.server.config.NodeConfig;
+import io.ratislog.server.config.PeerInfo;
+import io.ratislog.server.metadata.MetadataClient;
+import io.ratislog.server.metadata.MetadataState;
+import io.ratislog.server.metadata.MetadataStateMachine;
+import io.ratislog.server.metadata.PartitionReconciler;
+import io.ratislog.server.partition.PartitionStateMachine;
+import io.ratislog.server.raft.GroupIds;
+import io.ratislog.server.raft.RaftPropertiesFactory;
+import io.ratislog.server.rpc.AdminServiceImpl;
+import io.ratislog.server.rpc.LogServiceImpl;
+import io.ratislog.server.storage.SegmentLogConfig;
+import java.io.Closeable;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import org.apache.ratis.conf.RaftProperties;
+import org.apache.ratis.proto.RaftProtos.RaftPeerRole;
+import org.apache.ratis.protocol.RaftGroup;
+import org.apache.ratis.protocol.RaftGroupId;
+import org.apache.ratis.protocol.RaftPeer;
+import org.apache.ratis.protocol.RaftPeerId;
+import org.apache.ratis.server.RaftServer;
+import org.apache.ratis.server.storage.RaftStorage;
+import org.apache.ratis.statemachine.StateMachine;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One ratislog node: a Ratis server hosting the metadata group and this node's partition groups, and the
+ * client-facing gRPC server (LogService, AdminService). Start with {@link #start()}, stop with {@link #close()}.
+ */
+public final class LogNode implements Closeable {
+  private static final Logger LOG = LoggerFactory.getLogger(LogNode.class);
+
+  private final NodeConfig config;
+  private final MetadataState metadata = new MetadataState();
+  private RaftServer raftServer;
+  private MetadataClient metadataClient;
+  private PartitionReconciler reconciler;
+  private AdminServiceImpl adminService;
+  private Server grpcServer;
+  private ExecutorService readExecutor;
+
+  public LogNode(NodeConfig config) {
+    this.config = config;
+  }
+
+  /** The metadata group: the first {@link NodeConfig#metadataVoterCount()} nodes vote, the rest listen. */
+  public static RaftGroup metadataGroup(NodeConfig config) {
+    List<RaftPeer> members = new ArrayList<>();
+    List<PeerInfo> peers = config.peers();
+    for (int i = 0; i < peers.size(); i++) {
+      PeerInfo p = peers.get(i);
+      boolean voter = i < config.metadataVoterCount();
+      RaftPeer peer = RaftPeer.newBuilder().setId(peerId(p.id())).setAddress(p.raftAddress())
+          .setStartupRole(voter ? RaftPeerRole.FOLLOWER : RaftPeerRole.LISTENER).build();
+      members.add(peer);
+    }
+    return RaftGroup.valueOf(GroupIds.metadata(), members);
+  }
+
+  public static RaftPeerId peerId(int nodeId) {
+    return RaftPeerId.valueOf(String.valueOf(nodeId));
+  }
+
+  public synchronized void start() throws IOException {
+    Files.createDirectories(config.dataDir());
+    RaftProperties props = RaftPropertiesFactory.create(config);
+    SegmentLogConfig segmentConfig = new SegmentLogConfig(config.segmentBytes(), SegmentLogConfig.defaults().indexIntervalBytes());
+    RaftGroup metadataGroup = metadataGroup(config);
+    StateMachine.Registry registry = gid -> stateMachineFor(gid, segmentConfig);
+    raftServer = RaftServer.newBuilder()
+        .setServerId(peerId(config.nodeId()))
+        .setGroup(metadataGroup)
+        .setProperties(props)
+        .setStateMachineRegistry(registry)
+        .setOption(RaftStorage.StartupOption.RECOVER)
+        .build();
+    reconciler = new PartitionReconciler(config, metadata, raftServer);
+    raftServer.start();
+    reconciler.start();
+    reconciler.trigger();
+    metadataClient = new MetadataClient(metadataGroup, props, 15_000);
+    readExecutor = Executors.newFixedThreadPool(Math.max(4, 2 * Runtime.getRuntime().availableProcessors()), r -> {
+      Thread t = new Thread(r, "fetch-reader-" + config.nodeId());
+      t.setDaemon(true);
+      return t;
+    });
+    adminService = new AdminServiceImpl(config, raftServer, metadata, metadataClient);
+    PeerInfo self = config.self();
+    grpcServer = NettyServerBuilder.forAddress(new InetSocketAddress(config.bindHost(), self.clientPort()))
+        .addService(new LogServiceImpl(config, raftServer, metadata, readExecutor))
+        .addService(adminService)
+        .maxInboundMessageSize(config.maxBatchBytes() + 1024 * 1024)
+        .build()
+        .start();
+    LOG.info("node {} up: raft {}:{}, clients {}:{}, data {}", config.nodeId(), config.bindHost(), self.raftPort(),
+        config.bindHost(), self.clientPort(), config.dataDir().toAbsolutePath());
+  }
+
+  private StateMachine stateMachineFor(RaftGroupId gid, SegmentLogConfig segmentConfig) {
+    if (GroupIds.isMetadata(gid)) {
+      return new MetadataStateMachine(metadata, () -> {
+        PartitionReconciler r = reconciler;
+        if (r != null) {
+          r.trigger();
+        }
+      });
+    }
+    if (GroupIds.isPartition(gid)) {
+      return new PartitionStateMachine(segmentConfig);
+    }
+    throw new IllegalArgumentException("group " + gid + " is neither the metadata group nor a partition group");
+  }
+
+  public NodeConfig config() {
+    return config;
+  }
+
+  public RaftServer raftServer() {
+    return raftServer;
+  }
+
+  public MetadataState metadata() {
+    return metadata;
+  }
+
+  /** Stops the client server, then the Raft server. Safe to call more than once. */
+  @Override
+  public synchronized void close() throws IOException {
+    if (grpcServer != null) {
+      grpcServer.shutdownNow();
+      try {
+        grpcServer.awaitTermination(5, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      grpcServer = null;
+    }
+    if (adminService != null) {
+      adminService.close();
+      adminService = null;
+    }
+    if (reconciler != null) {
+      reconciler.close();
+      reconciler = null;
+    }
+    if (metadataClient != null) {
+      metadataClient.close();
+      metadataClient = null;
+    }
+    if (raftServer != null) {
+      raftServer.close();
+      raftServer = null;
+    }
+    if (readExecutor != null) {
+      readExecutor.shutdownNow();
+      readExecutor = null;
+    }
+  }
+}

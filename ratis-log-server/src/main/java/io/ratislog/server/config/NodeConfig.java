@@ -1,0 +1,239 @@
+package io.ratislog.server.config;
+
+import java.io.IOException;
+import java.io.Reader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Comparator;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Properties;
+import java.util.Set;
+
+/**
+ * A node's configuration, read from {@code logd.properties}.
+ *
+ * <pre>
+ * node.id=1
+ * peers=1=10.0.0.1:9191:9091,2=10.0.0.2:9191:9091,3=10.0.0.3:9191:9091
+ * data.dir=/var/lib/ratislog
+ * </pre>
+ *
+ * <p>Optional keys and their defaults are the {@code DEFAULT_*} constants. Every problem is reported as a
+ * {@link ConfigException} that names the key.
+ */
+public final class NodeConfig {
+  public static final int DEFAULT_METADATA_VOTERS = 5;
+  public static final int DEFAULT_MAX_BATCH_BYTES = 4 * 1024 * 1024;
+  public static final int DEFAULT_MAX_RECORD_BYTES = 1024 * 1024;
+  public static final long DEFAULT_SNAPSHOT_THRESHOLD = 20_000;
+  public static final long DEFAULT_SEGMENT_BYTES = 64L * 1024 * 1024;
+  public static final int DEFAULT_PRODUCE_TIMEOUT_MS = 10_000;
+  public static final int DEFAULT_MAX_FETCH_WAIT_MS = 30_000;
+  public static final int DEFAULT_ELECTION_TIMEOUT_MIN_MS = 150;
+  public static final int DEFAULT_ELECTION_TIMEOUT_MAX_MS = 300;
+
+  private static final Set<String> KNOWN_KEYS = Set.of(
+      "node.id", "peers", "data.dir", "bind.host", "metadata.voters", "max.batch.bytes",
+      "max.record.bytes", "snapshot.threshold.entries", "segment.bytes", "produce.timeout.ms",
+      "max.fetch.wait.ms", "election.timeout.min.ms", "election.timeout.max.ms", "unsafe.async.flush");
+
+  private final int nodeId;
+  private final List<PeerInfo> peers;
+  private final Path dataDir;
+  private final String bindHost;
+  private final int metadataVoters;
+  private final int maxBatchBytes;
+  private final int maxRecordBytes;
+  private final long snapshotThresholdEntries;
+  private final long segmentBytes;
+  private final int produceTimeoutMs;
+  private final int maxFetchWaitMs;
+  private final int electionTimeoutMinMs;
+  private final int electionTimeoutMaxMs;
+  private final boolean unsafeAsyncFlush;
+
+  private NodeConfig(Properties p) {
+    for (String key : p.stringPropertyNames()) {
+      if (!KNOWN_KEYS.contains(key)) {
+        throw new ConfigException(key, "unknown key (known: " + String.join(", ", new java.util.TreeSet<>(KNOWN_KEYS)) + ")");
+      }
+    }
+    this.nodeId = PeerInfo.parsePositiveInt("node.id", required(p, "node.id"), "node.id");
+    this.peers = parsePeers(required(p, "peers"));
+    if (peers.stream().noneMatch(peer -> peer.id() == nodeId)) {
+      throw new ConfigException("node.id", "node " + nodeId + " is not in peers " + required(p, "peers"));
+    }
+    this.dataDir = Path.of(required(p, "data.dir"));
+    this.bindHost = p.getProperty("bind.host", self().host()).trim();
+    this.metadataVoters = intKey(p, "metadata.voters", DEFAULT_METADATA_VOTERS, 1, 1_000);
+    this.maxBatchBytes = intKey(p, "max.batch.bytes", DEFAULT_MAX_BATCH_BYTES, 1024, 64 * 1024 * 1024);
+    this.maxRecordBytes = intKey(p, "max.record.bytes", DEFAULT_MAX_RECORD_BYTES, 16, maxBatchBytes);
+    this.snapshotThresholdEntries = longKey(p, "snapshot.threshold.entries", DEFAULT_SNAPSHOT_THRESHOLD, 16, Long.MAX_VALUE);
+    this.segmentBytes = longKey(p, "segment.bytes", DEFAULT_SEGMENT_BYTES, 64 * 1024, 1L << 31);
+    this.produceTimeoutMs = intKey(p, "produce.timeout.ms", DEFAULT_PRODUCE_TIMEOUT_MS, 100, 600_000);
+    this.maxFetchWaitMs = intKey(p, "max.fetch.wait.ms", DEFAULT_MAX_FETCH_WAIT_MS, 0, 600_000);
+    this.electionTimeoutMinMs = intKey(p, "election.timeout.min.ms", DEFAULT_ELECTION_TIMEOUT_MIN_MS, 50, 60_000);
+    this.electionTimeoutMaxMs = intKey(p, "election.timeout.max.ms", Math.max(DEFAULT_ELECTION_TIMEOUT_MAX_MS, electionTimeoutMinMs + 50), electionTimeoutMinMs + 1, 120_000);
+    this.unsafeAsyncFlush = boolKey(p, "unsafe.async.flush", false);
+  }
+
+  /** Reads and validates a properties file. */
+  public static NodeConfig load(Path file) throws IOException {
+    Properties p = new Properties();
+    try (Reader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+      p.load(r);
+    }
+    return of(p);
+  }
+
+  /** Validates properties already in memory. */
+  public static NodeConfig of(Properties p) {
+    return new NodeConfig(p);
+  }
+
+  private static String required(Properties p, String key) {
+    String v = p.getProperty(key);
+    if (v == null || v.isBlank()) {
+      throw new ConfigException(key, "is required");
+    }
+    return v.trim();
+  }
+
+  private static int intKey(Properties p, String key, int def, int min, int max) {
+    long v = longKey(p, key, def, min, max);
+    return (int) v;
+  }
+
+  private static long longKey(Properties p, String key, long def, long min, long max) {
+    String s = p.getProperty(key);
+    if (s == null || s.isBlank()) {
+      return def;
+    }
+    try {
+      long v = Long.parseLong(s.trim());
+      if (v < min || v > max) {
+        throw new ConfigException(key, "must be in " + min + ".." + max + ", got " + v);
+      }
+      return v;
+    } catch (NumberFormatException e) {
+      throw new ConfigException(key, "is not a number: '" + s.trim() + "'");
+    }
+  }
+
+  private static boolean boolKey(Properties p, String key, boolean def) {
+    String s = p.getProperty(key);
+    if (s == null || s.isBlank()) {
+      return def;
+    }
+    return switch (s.trim().toLowerCase()) {
+      case "true" -> true;
+      case "false" -> false;
+      default -> throw new ConfigException(key, "must be true or false, got '" + s.trim() + "'");
+    };
+  }
+
+  private static List<PeerInfo> parsePeers(String value) {
+    List<PeerInfo> list = new ArrayList<>();
+    Set<Integer> ids = new HashSet<>();
+    Set<String> addresses = new HashSet<>();
+    for (String entry : value.split(",")) {
+      if (entry.isBlank()) {
+        continue;
+      }
+      PeerInfo peer = PeerInfo.parse(entry);
+      if (!ids.add(peer.id())) {
+        throw new ConfigException("peers", "node id " + peer.id() + " appears twice");
+      }
+      if (!addresses.add(peer.raftAddress()) || !addresses.add(peer.clientAddress())) {
+        throw new ConfigException("peers", "address of node " + peer.id() + " is used twice");
+      }
+      list.add(peer);
+    }
+    if (list.isEmpty()) {
+      throw new ConfigException("peers", "lists no node");
+    }
+    list.sort(Comparator.comparingInt(PeerInfo::id));
+    return Collections.unmodifiableList(list);
+  }
+
+  public int nodeId() {
+    return nodeId;
+  }
+
+  /** Every node, sorted by id. */
+  public List<PeerInfo> peers() {
+    return peers;
+  }
+
+  public PeerInfo self() {
+    return peer(nodeId);
+  }
+
+  /** The node with this id, or null. */
+  public PeerInfo peer(int id) {
+    for (PeerInfo p : peers) {
+      if (p.id() == id) {
+        return p;
+      }
+    }
+    return null;
+  }
+
+  public Path dataDir() {
+    return dataDir;
+  }
+
+  /** The address both servers listen on (default: this node's host from peers). */
+  public String bindHost() {
+    return bindHost;
+  }
+
+  /** How many of the first nodes (by id) vote in the metadata group; the rest follow it as listeners. */
+  public int metadataVoterCount() {
+    return Math.min(metadataVoters, peers.size());
+  }
+
+  public int maxBatchBytes() {
+    return maxBatchBytes;
+  }
+
+  public int maxRecordBytes() {
+    return maxRecordBytes;
+  }
+
+  public long snapshotThresholdEntries() {
+    return snapshotThresholdEntries;
+  }
+
+  public long segmentBytes() {
+    return segmentBytes;
+  }
+
+  public int produceTimeoutMs() {
+    return produceTimeoutMs;
+  }
+
+  public int maxFetchWaitMs() {
+    return maxFetchWaitMs;
+  }
+
+  public int electionTimeoutMinMs() {
+    return electionTimeoutMinMs;
+  }
+
+  public int electionTimeoutMaxMs() {
+    return electionTimeoutMaxMs;
+  }
+
+  /**
+   * Off by default. When on, the Raft log is flushed asynchronously, so an acknowledged record can be lost
+   * when a majority loses power: a weaker guarantee, named as such.
+   */
+  public boolean unsafeAsyncFlush() {
+    return unsafeAsyncFlush;
+  }
+}

@@ -1,0 +1,230 @@
+package io.ratislog.server.partition;
+
+import io.ratislog.proto.ErrorCode;
+import io.ratislog.server.entries.AppendEntry;
+import io.ratislog.server.entries.AppendResult;
+import io.ratislog.server.entries.PartitionEntry;
+import io.ratislog.server.entries.PartitionSnapshotMeta;
+import io.ratislog.server.raft.ShadedBytes;
+import io.ratislog.server.storage.SegmentLog;
+import io.ratislog.server.storage.SegmentLogConfig;
+import io.ratislog.server.storage.StoredBatch;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import org.apache.ratis.proto.RaftProtos.LogEntryProto;
+import org.apache.ratis.protocol.Message;
+import org.apache.ratis.protocol.RaftGroupId;
+import org.apache.ratis.server.RaftServer;
+import org.apache.ratis.server.protocol.TermIndex;
+import org.apache.ratis.server.storage.RaftStorage;
+import org.apache.ratis.statemachine.StateMachineStorage;
+import org.apache.ratis.statemachine.TransactionContext;
+import org.apache.ratis.statemachine.impl.BaseStateMachine;
+import org.apache.ratis.util.LifeCycle;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The state machine of one partition's Raft group.
+ *
+ * <p>An applied {@link AppendEntry} takes the next offsets (next = previous + count) and writes the batch to
+ * the partition's {@link SegmentLog}; nothing it decides depends on this replica's clock or state outside the
+ * entry and the log, so every replica ends with the same offsets and bytes.
+ *
+ * <p>Durability: the Raft log (forced before an entry counts towards the quorum) is the source of truth.
+ * Segment writes are not forced on apply; at a snapshot the active segment is sealed and forced, then the
+ * snapshot records the next offset. On restart the segments are cut back to the snapshot's next offset and
+ * Ratis replays every later entry, so a torn or lost unforced tail is rebuilt from the Raft log.
+ *
+ * <p>Threads: Ratis applies entries and takes snapshots on one thread; fetches read concurrently.
+ */
+public final class PartitionStateMachine extends BaseStateMachine {
+  private static final Logger LOG = LoggerFactory.getLogger(PartitionStateMachine.class);
+
+  private final SegmentLogConfig segmentConfig;
+  private final PartitionSnapshotStore store = new PartitionSnapshotStore();
+  private final AppendNotifier notifier = new AppendNotifier();
+  private volatile SegmentLog log;
+
+  public PartitionStateMachine(SegmentLogConfig segmentConfig) {
+    this.segmentConfig = segmentConfig;
+  }
+
+  @Override
+  public StateMachineStorage getStateMachineStorage() {
+    return store;
+  }
+
+  @Override
+  public void initialize(RaftServer server, RaftGroupId groupId, RaftStorage raftStorage) throws IOException {
+    super.initialize(server, groupId, raftStorage);
+    store.init(raftStorage);
+    openLog();
+  }
+
+  @Override
+  public void pause() {
+    LifeCycle lc = getLifeCycle();
+    if (lc.getCurrentState() == LifeCycle.State.RUNNING) {
+      lc.transition(LifeCycle.State.PAUSING);
+    }
+    closeLog();
+    if (lc.getCurrentState() == LifeCycle.State.PAUSING) {
+      lc.transition(LifeCycle.State.PAUSED);
+    }
+  }
+
+  @Override
+  public void reinitialize() throws IOException {
+    store.load();
+    openLog();
+  }
+
+  /** Opens the segments and cuts them back to the newest snapshot; Ratis replays every later entry. */
+  private void openLog() throws IOException {
+    Path dir = store.segmentsDir();
+    SegmentLog opened = SegmentLog.open(dir, segmentConfig);
+    PartitionSnapshotMeta meta = store.latestMeta();
+    long keepUpTo = meta == null ? opened.logStartOffset() : meta.getNextOffset();
+    if (meta != null && opened.segmentFiles().isEmpty() && meta.getSegmentFilesCount() == 0) {
+      // Retention removed every record before the snapshot: only the meta knows where the log stands.
+      opened.resetTo(keepUpTo);
+    }
+    if (opened.logEndOffset() < keepUpTo) {
+      opened.close();
+      throw new IOException(getGroupId() + ": segments end at offset " + opened.logEndOffset()
+          + " but the snapshot says " + keepUpTo + ": segment data was lost; wipe this replica's group directory"
+          + " so that it reinstalls from the leader");
+    }
+    if (opened.logEndOffset() > keepUpTo) {
+      LOG.info("{}: truncating segments from offset {} to the snapshot's end {}; the Raft log replays the rest",
+          getGroupId(), opened.logEndOffset(), keepUpTo);
+      opened.truncateFrom(keepUpTo);
+    }
+    TermIndex ti = store.getLatestSnapshot() == null ? null : store.getLatestSnapshot().getTermIndex();
+    if (ti != null) {
+      setLastAppliedTermIndex(ti);
+    }
+    this.log = opened;
+    notifier.publish(opened.logEndOffset());
+    getLifeCycle().transition(LifeCycle.State.STARTING);
+    getLifeCycle().transition(LifeCycle.State.RUNNING);
+  }
+
+  private void closeLog() {
+    SegmentLog l = log;
+    log = null;
+    notifier.wakeAll();
+    if (l != null) {
+      try {
+        l.close();
+      } catch (IOException e) {
+        LOG.warn("{}: closing segments: {}", getGroupId(), e.toString());
+      }
+    }
+  }
+
+  @Override
+  public CompletableFuture<Message> applyTransaction(TransactionContext trx) {
+    LogEntryProto entry = trx.getLogEntry();
+    TermIndex ti = TermIndex.valueOf(entry);
+    PartitionEntry pe;
+    try {
+      pe = ShadedBytes.parse(PartitionEntry.parser(), entry.getStateMachineLogEntry().getLogData());
+    } catch (IOException e) {
+      // Every replica sees the same bytes, so every replica rejects the same entry the same way.
+      updateLastAppliedTermIndex(ti);
+      return reply(error(ErrorCode.CORRUPT_BATCH, "entry does not decode: " + e.getMessage()));
+    }
+    AppendResult result = switch (pe.getKindCase()) {
+      case APPEND -> applyAppend(pe.getAppend());
+      case KIND_NOT_SET -> error(ErrorCode.INVALID_REQUEST, "empty partition entry");
+    };
+    updateLastAppliedTermIndex(ti);
+    return reply(result);
+  }
+
+  private AppendResult applyAppend(AppendEntry a) {
+    SegmentLog l = requireLog();
+    long base = l.logEndOffset();
+    try {
+      l.append(base, a.getRecordCount(), a.getAppendTimeMs(), a.getCrc32C(), a.getRecords().toByteArray());
+    } catch (IOException e) {
+      // A replica that cannot write what the quorum committed must stop rather than diverge: Ratis closes
+      // the server on an exception thrown from apply.
+      throw new UncheckedIOException(getGroupId() + ": cannot append at offset " + base, e);
+    }
+    notifier.publish(l.logEndOffset());
+    return AppendResult.newBuilder().setBaseOffset(base).setAppendTimeMs(a.getAppendTimeMs()).build();
+  }
+
+  private static AppendResult error(ErrorCode code, String message) {
+    return AppendResult.newBuilder().setErrorCode(code.getNumber()).setErrorMessage(message).build();
+  }
+
+  private static CompletableFuture<Message> reply(AppendResult r) {
+    return CompletableFuture.completedFuture(ShadedBytes.toMessage(r));
+  }
+
+  @Override
+  public long takeSnapshot() throws IOException {
+    SegmentLog l = requireLog();
+    TermIndex ti = getLastAppliedTermIndex();
+    if (ti == null || ti.getIndex() < 0) {
+      return -1;
+    }
+    List<Path> sealed = l.roll();
+    store.save(ti, l.logEndOffset(), l.logStartOffset(), sealed);
+    LOG.debug("{}: snapshot at {} (next offset {}, {} segments)", getGroupId(), ti, l.logEndOffset(), sealed.size());
+    return ti.getIndex();
+  }
+
+  private SegmentLog requireLog() {
+    SegmentLog l = log;
+    if (l == null) {
+      throw new IllegalStateException(getGroupId() + ": partition storage is not open");
+    }
+    return l;
+  }
+
+  /** Offset of the first record still stored. */
+  public long logStartOffset() {
+    return requireLog().logStartOffset();
+  }
+
+  /** Offset the next applied record will get; every offset below it is committed. */
+  public long logEndOffset() {
+    return requireLog().logEndOffset();
+  }
+
+  /** Committed batches from {@code offset} on (see {@link SegmentLog#read}). */
+  public List<StoredBatch> read(long offset, int maxBytes) throws IOException {
+    return requireLog().read(offset, maxBytes);
+  }
+
+  /** Completes once a record at or after {@code offset} is applied, or after {@code timeoutMs}. */
+  public CompletableFuture<Void> awaitBeyond(long offset, long timeoutMs) {
+    return notifier.awaitBeyond(offset, timeoutMs);
+  }
+
+  /** Whether the storage is open (false while a snapshot is being installed, or after close). */
+  public boolean isServing() {
+    return log != null;
+  }
+
+  @Override
+  public void close() throws IOException {
+    closeLog();
+    LifeCycle lc = getLifeCycle();
+    if (lc.getCurrentState() == LifeCycle.State.NEW) {
+      lc.transition(LifeCycle.State.CLOSED);
+    } else if (lc.getCurrentState() != LifeCycle.State.CLOSED) {
+      lc.transition(LifeCycle.State.CLOSING);
+      lc.transition(LifeCycle.State.CLOSED);
+    }
+    super.close();
+  }
+}

@@ -1,0 +1,46 @@
+package io.ratislog.server.raft;
+
+import io.ratislog.server.config.NodeConfig;
+import java.io.File;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.apache.ratis.conf.RaftProperties;
+import org.apache.ratis.grpc.GrpcConfigKeys;
+import org.apache.ratis.server.RaftServerConfigKeys;
+import org.apache.ratis.util.SizeInBytes;
+import org.apache.ratis.util.TimeDuration;
+
+/** Ratis settings for a ratislog node, derived from its {@link NodeConfig}. */
+public final class RaftPropertiesFactory {
+  private RaftPropertiesFactory() {
+  }
+
+  public static RaftProperties create(NodeConfig config) {
+    RaftProperties p = new RaftProperties();
+    RaftServerConfigKeys.setStorageDir(p, List.of(new File(config.dataDir().toFile(), "raft")));
+    GrpcConfigKeys.Server.setHost(p, config.bindHost());
+    GrpcConfigKeys.Server.setPort(p, config.self().raftPort());
+
+    RaftServerConfigKeys.Rpc.setTimeoutMin(p, TimeDuration.valueOf(config.electionTimeoutMinMs(), TimeUnit.MILLISECONDS));
+    RaftServerConfigKeys.Rpc.setTimeoutMax(p, TimeDuration.valueOf(config.electionTimeoutMaxMs(), TimeUnit.MILLISECONDS));
+
+    // A batch is one entry: every buffer on its way must hold the largest one, with room for framing.
+    SizeInBytes entryRoom = SizeInBytes.valueOf(2L * config.maxBatchBytes() + 1024 * 1024);
+    RaftServerConfigKeys.Log.Appender.setBufferByteLimit(p, entryRoom);
+    RaftServerConfigKeys.Log.setWriteBufferSize(p, SizeInBytes.valueOf(entryRoom.getSize() + 64 * 1024));
+    GrpcConfigKeys.setMessageSizeMax(p, SizeInBytes.valueOf(entryRoom.getSize() * 2));
+    RaftServerConfigKeys.Write.setByteLimit(p, SizeInBytes.valueOf(256L * 1024 * 1024));
+
+    // The acknowledgement is a promise: the Raft log is forced before an entry counts towards the quorum.
+    RaftServerConfigKeys.Log.setUnsafeFlushEnabled(p, config.unsafeAsyncFlush());
+    RaftServerConfigKeys.Log.setAsyncFlushEnabled(p, config.unsafeAsyncFlush());
+
+    RaftServerConfigKeys.Snapshot.setAutoTriggerEnabled(p, true);
+    RaftServerConfigKeys.Snapshot.setAutoTriggerThreshold(p, config.snapshotThresholdEntries());
+    RaftServerConfigKeys.Snapshot.setRetentionFileNum(p, 2);
+    RaftServerConfigKeys.Log.setPurgeUptoSnapshotIndex(p, true);
+    RaftServerConfigKeys.Log.setPurgeGap(p, (int) Math.min(1024, config.snapshotThresholdEntries()));
+    RaftServerConfigKeys.Log.Appender.setInstallSnapshotEnabled(p, true);
+    return p;
+  }
+}

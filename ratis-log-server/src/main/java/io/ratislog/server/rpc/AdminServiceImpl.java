@@ -1,0 +1,279 @@
+package io.ratislog.server.rpc;
+
+import io.grpc.ManagedChannel;
+import io.grpc.stub.StreamObserver;
+import io.ratislog.proto.AdminServiceGrpc;
+import io.ratislog.proto.CreateTopicRequest;
+import io.ratislog.proto.CreateTopicResponse;
+import io.ratislog.proto.DeleteTopicRequest;
+import io.ratislog.proto.DeleteTopicResponse;
+import io.ratislog.proto.DescribeClusterRequest;
+import io.ratislog.proto.DescribeClusterResponse;
+import io.ratislog.proto.DescribeTopicRequest;
+import io.ratislog.proto.DescribeTopicResponse;
+import io.ratislog.proto.ErrorCode;
+import io.ratislog.proto.ListTopicsRequest;
+import io.ratislog.proto.ListTopicsResponse;
+import io.ratislog.proto.Node;
+import io.ratislog.proto.NodeStatus;
+import io.ratislog.proto.PartitionDescription;
+import io.ratislog.proto.PingRequest;
+import io.ratislog.proto.PingResponse;
+import io.ratislog.proto.TopicDescription;
+import io.ratislog.server.config.NodeConfig;
+import io.ratislog.server.config.PeerInfo;
+import io.ratislog.server.entries.CreateTopicCommand;
+import io.ratislog.server.entries.DeleteTopicCommand;
+import io.ratislog.server.entries.MetadataCommand;
+import io.ratislog.server.entries.MetadataResult;
+import io.ratislog.server.entries.TopicRecord;
+import io.ratislog.server.metadata.MetadataClient;
+import io.ratislog.server.metadata.MetadataState;
+import io.ratislog.server.metadata.Placement;
+import io.ratislog.server.metadata.TopicNames;
+import io.ratislog.server.raft.GroupIds;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+import org.apache.ratis.protocol.RaftGroupId;
+import org.apache.ratis.protocol.RaftPeerId;
+import org.apache.ratis.server.RaftServer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Topic and cluster administration. Writes go through the metadata group (from any node: the metadata client
+ * finds its leader); reads answer from this node's replica of the metadata, falling back to a linearizable
+ * read when the local replica does not know a topic yet.
+ */
+public final class AdminServiceImpl extends AdminServiceGrpc.AdminServiceImplBase {
+  private static final Logger LOG = LoggerFactory.getLogger(AdminServiceImpl.class);
+  public static final int MAX_PARTITIONS_PER_TOPIC = 10_000;
+
+  private final NodeConfig config;
+  private final RaftServer server;
+  private final MetadataState metadata;
+  private final MetadataClient metadataClient;
+  private final PartitionRouter router;
+  private final Function<Integer, ManagedChannel> peerChannels;
+  private final Map<Integer, ManagedChannel> channels = new ConcurrentHashMap<>();
+
+  public AdminServiceImpl(NodeConfig config, RaftServer server, MetadataState metadata, MetadataClient metadataClient) {
+    this.config = config;
+    this.server = server;
+    this.metadata = metadata;
+    this.metadataClient = metadataClient;
+    this.router = new PartitionRouter(config, server, metadata);
+    this.peerChannels = id -> channels.computeIfAbsent(id, k -> {
+      PeerInfo p = config.peer(k);
+      return io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder.forAddress(p.host(), p.clientPort()).usePlaintext().build();
+    });
+  }
+
+  @Override
+  public void createTopic(CreateTopicRequest request, StreamObserver<CreateTopicResponse> out) {
+    String problem = TopicNames.problem(request.getName());
+    if (problem != null) {
+      reply(out, CreateTopicResponse.newBuilder().setError(Errors.of(ErrorCode.INVALID_TOPIC, problem)).build());
+      return;
+    }
+    if (request.getPartitions() < 1 || request.getPartitions() > MAX_PARTITIONS_PER_TOPIC) {
+      reply(out, CreateTopicResponse.newBuilder().setError(Errors.of(ErrorCode.INVALID_PARTITIONS,
+          "partitions must be in 1.." + MAX_PARTITIONS_PER_TOPIC + ", got " + request.getPartitions())).build());
+      return;
+    }
+    int nodes = config.peers().size();
+    int rf = request.getReplicationFactor() == 0 ? Math.min(3, nodes) : request.getReplicationFactor();
+    if (rf < 1 || rf > nodes) {
+      reply(out, CreateTopicResponse.newBuilder().setError(Errors.of(ErrorCode.INVALID_REPLICATION_FACTOR,
+          "replication factor must be in 1.." + nodes + " (the cluster has " + nodes + " nodes), got " + rf)).build());
+      return;
+    }
+    List<Integer> ids = config.peers().stream().map(PeerInfo::id).toList();
+    MetadataCommand command = MetadataCommand.newBuilder().setCreateTopic(CreateTopicCommand.newBuilder()
+        .setName(request.getName())
+        .setReplicationFactor(rf)
+        .addAllPartitions(Placement.place(request.getName(), request.getPartitions(), rf, ids))
+        .putAllConfigs(request.getConfigsMap())
+        .setCreatedMs(System.currentTimeMillis()))
+        .build();
+    metadataClient.submit(command).whenComplete((result, t) -> {
+      CreateTopicResponse.Builder b = CreateTopicResponse.newBuilder();
+      if (t != null) {
+        b.setError(unavailable(t));
+      } else if (result.getErrorCode() != 0) {
+        b.setError(Errors.fromNumber(result.getErrorCode(), result.getErrorMessage()));
+      } else {
+        b.setError(Errors.NONE).setTopic(describe(result.getTopic()));
+      }
+      reply(out, b.build());
+    });
+  }
+
+  @Override
+  public void deleteTopic(DeleteTopicRequest request, StreamObserver<DeleteTopicResponse> out) {
+    MetadataCommand command = MetadataCommand.newBuilder()
+        .setDeleteTopic(DeleteTopicCommand.newBuilder().setName(request.getName())).build();
+    metadataClient.submit(command).whenComplete((result, t) -> {
+      DeleteTopicResponse.Builder b = DeleteTopicResponse.newBuilder();
+      if (t != null) {
+        b.setError(unavailable(t));
+      } else if (result.getErrorCode() != 0) {
+        b.setError(Errors.fromNumber(result.getErrorCode(), result.getErrorMessage()));
+      } else {
+        b.setError(Errors.NONE);
+      }
+      reply(out, b.build());
+    });
+  }
+
+  @Override
+  public void listTopics(ListTopicsRequest request, StreamObserver<ListTopicsResponse> out) {
+    ListTopicsResponse.Builder b = ListTopicsResponse.newBuilder().setError(Errors.NONE);
+    for (TopicRecord t : metadata.topics()) {
+      b.addTopics(describe(t));
+    }
+    reply(out, b.build());
+  }
+
+  @Override
+  public void describeTopic(DescribeTopicRequest request, StreamObserver<DescribeTopicResponse> out) {
+    String name = request.getName();
+    var local = metadata.topic(name);
+    if (local.isPresent()) {
+      reply(out, describeResponse(local.get()));
+      return;
+    }
+    if (TopicNames.problem(name) != null) {
+      reply(out, unknownTopic(name));
+      return;
+    }
+    // This replica may lag the metadata leader (a topic created a moment ago): ask the leader.
+    metadataClient.query(name).whenComplete((r, t) -> {
+      if (t != null) {
+        reply(out, DescribeTopicResponse.newBuilder().setError(unavailable(t)).build());
+      } else if (r.getTopicsCount() == 0) {
+        reply(out, unknownTopic(name));
+      } else {
+        reply(out, describeResponse(r.getTopics(0)));
+      }
+    });
+  }
+
+  private DescribeTopicResponse unknownTopic(String name) {
+    return DescribeTopicResponse.newBuilder().setError(Errors.of(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+        "unknown topic '" + name + "'")).build();
+  }
+
+  private DescribeTopicResponse describeResponse(TopicRecord t) {
+    DescribeTopicResponse.Builder b = DescribeTopicResponse.newBuilder().setError(Errors.NONE).setTopic(describe(t));
+    for (PeerInfo p : config.peers()) {
+      b.addNodes(router.node(p.id()));
+    }
+    return b.build();
+  }
+
+  private TopicDescription describe(TopicRecord t) {
+    TopicDescription.Builder b = TopicDescription.newBuilder()
+        .setName(t.getName())
+        .setTopicId(t.getTopicId())
+        .setReplicationFactor(t.getReplicationFactor())
+        .putAllConfigs(t.getConfigsMap());
+    for (int p = 0; p < t.getPartitionsCount(); p++) {
+      RaftGroupId gid = GroupIds.partition(t.getTopicId(), p);
+      b.addPartitions(PartitionDescription.newBuilder()
+          .setPartition(p)
+          .addAllReplicas(t.getPartitions(p).getReplicasList())
+          .setLeader(leaderOf(gid))
+          .setRaftGroupId(gid.getUuid().toString()));
+    }
+    return b.build();
+  }
+
+  /** The leader this node knows of for a group it holds a replica of, else -1. */
+  private int leaderOf(RaftGroupId gid) {
+    try {
+      RaftServer.Division d = server.getDivision(gid);
+      RaftPeerId leader = d.getInfo().getLeaderId();
+      return leader == null ? -1 : Integer.parseInt(leader.toString());
+    } catch (IOException | RuntimeException e) {
+      return -1;
+    }
+  }
+
+  @Override
+  public void describeCluster(DescribeClusterRequest request, StreamObserver<DescribeClusterResponse> out) {
+    List<CompletableFuture<NodeStatus>> statuses = new ArrayList<>();
+    int voters = config.metadataVoterCount();
+    for (int i = 0; i < config.peers().size(); i++) {
+      PeerInfo p = config.peers().get(i);
+      boolean voter = i < voters;
+      Node node = router.node(p.id());
+      statuses.add(ping(p.id()).thenApply(up -> NodeStatus.newBuilder().setNode(node).setUp(up).setMetadataVoter(voter).build()));
+    }
+    CompletableFuture.allOf(statuses.toArray(new CompletableFuture[0])).whenComplete((v, t) -> {
+      DescribeClusterResponse.Builder b = DescribeClusterResponse.newBuilder().setError(Errors.NONE)
+          .setAnsweredBy(config.nodeId()).setMetadataLeader(leaderOf(GroupIds.metadata()));
+      statuses.forEach(s -> b.addNodes(s.join()));
+      reply(out, b.build());
+    });
+  }
+
+  private CompletableFuture<Boolean> ping(int id) {
+    if (id == config.nodeId()) {
+      return CompletableFuture.completedFuture(true);
+    }
+    CompletableFuture<Boolean> f = new CompletableFuture<>();
+    AdminServiceGrpc.newStub(peerChannels.apply(id)).withDeadlineAfter(1, TimeUnit.SECONDS)
+        .ping(PingRequest.getDefaultInstance(), new StreamObserver<>() {
+          @Override
+          public void onNext(PingResponse value) {
+            f.complete(value.getNodeId() == id);
+          }
+
+          @Override
+          public void onError(Throwable t) {
+            f.complete(false);
+          }
+
+          @Override
+          public void onCompleted() {
+            f.complete(false);
+          }
+        });
+    return f;
+  }
+
+  @Override
+  public void ping(PingRequest request, StreamObserver<PingResponse> out) {
+    reply(out, PingResponse.newBuilder().setNodeId(config.nodeId()).build());
+  }
+
+  private static io.ratislog.proto.Error unavailable(Throwable t) {
+    Throwable cause = t.getCause() != null ? t.getCause() : t;
+    if (cause instanceof java.util.concurrent.TimeoutException) {
+      return Errors.of(ErrorCode.TIMEOUT, "the metadata group did not answer in time (no quorum?)");
+    }
+    LOG.debug("metadata request failed", t);
+    return Errors.of(ErrorCode.LEADER_NOT_AVAILABLE, "metadata group unavailable: " + cause.getMessage());
+  }
+
+  /** Closes the channels used to ping peers. */
+  public void close() {
+    channels.values().forEach(ManagedChannel::shutdownNow);
+  }
+
+  private static <T> void reply(StreamObserver<T> out, T response) {
+    try {
+      out.onNext(response);
+      out.onCompleted();
+    } catch (RuntimeException e) {
+      LOG.debug("reply failed (client gone?): {}", e.toString());
+    }
+  }
+}

@@ -1,0 +1,256 @@
+package io.ratislog.server.rpc;
+
+import io.grpc.stub.StreamObserver;
+import io.ratislog.proto.ErrorCode;
+import io.ratislog.proto.FetchRequest;
+import io.ratislog.proto.FetchResponse;
+import io.ratislog.proto.FetchedBatch;
+import io.ratislog.proto.ListOffsetsRequest;
+import io.ratislog.proto.ListOffsetsResponse;
+import io.ratislog.proto.LogServiceGrpc;
+import io.ratislog.proto.OffsetSpec;
+import io.ratislog.proto.ProduceRequest;
+import io.ratislog.proto.ProduceResponse;
+import io.ratislog.server.config.NodeConfig;
+import io.ratislog.server.entries.AppendEntry;
+import io.ratislog.server.entries.AppendResult;
+import io.ratislog.server.entries.PartitionEntry;
+import io.ratislog.server.partition.PartitionStateMachine;
+import io.ratislog.server.raft.ShadedBytes;
+import io.ratislog.server.storage.StoredBatch;
+import java.io.IOException;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.ratis.protocol.ClientId;
+import org.apache.ratis.protocol.RaftClientReply;
+import org.apache.ratis.protocol.RaftClientRequest;
+import org.apache.ratis.protocol.exceptions.LeaderNotReadyException;
+import org.apache.ratis.protocol.exceptions.NotLeaderException;
+import org.apache.ratis.protocol.exceptions.RaftException;
+import org.apache.ratis.server.RaftServer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The client-facing data path: Produce proposes a batch to the partition's Raft group on its leader and answers
+ * once the entry is committed (quorum-persisted) and applied; Fetch and ListOffsets read the leader's applied,
+ * hence committed, records.
+ */
+public final class LogServiceImpl extends LogServiceGrpc.LogServiceImplBase {
+  private static final Logger LOG = LoggerFactory.getLogger(LogServiceImpl.class);
+  private static final int DEFAULT_FETCH_BYTES = 1024 * 1024;
+  private static final int MAX_FETCH_BYTES = 64 * 1024 * 1024;
+
+  private final NodeConfig config;
+  private final RaftServer server;
+  private final PartitionRouter router;
+  private final RecordBatchValidator validator;
+  private final ExecutorService readExecutor;
+  private final ClientId clientId = ClientId.randomId();
+  private final AtomicLong callIds = new AtomicLong();
+
+  public LogServiceImpl(NodeConfig config, RaftServer server, io.ratislog.server.metadata.MetadataState metadata,
+                        ExecutorService readExecutor) {
+    this.config = config;
+    this.server = server;
+    this.router = new PartitionRouter(config, server, metadata);
+    this.validator = new RecordBatchValidator(config.maxBatchBytes(), config.maxRecordBytes());
+    this.readExecutor = readExecutor;
+  }
+
+  @Override
+  public void produce(ProduceRequest request, StreamObserver<ProduceResponse> out) {
+    PartitionRouter.Route route = router.route(request.getTopic(), request.getPartition());
+    if (!route.ok()) {
+      ProduceResponse.Builder b = ProduceResponse.newBuilder().setError(route.error());
+      if (route.leader() != null) {
+        b.setLeader(route.leader());
+      }
+      reply(out, b.build());
+      return;
+    }
+    io.ratislog.proto.Error invalid = validator.check(request);
+    if (invalid != null) {
+      reply(out, ProduceResponse.newBuilder().setError(invalid).build());
+      return;
+    }
+    PartitionEntry entry = PartitionEntry.newBuilder().setAppend(AppendEntry.newBuilder()
+        .setRecords(request.getRecords())
+        .setCrc32C(request.getCrc32C())
+        .setRecordCount(request.getRecordCount())
+        .setAppendTimeMs(System.currentTimeMillis())
+        .setProducerId(request.getProducerId())
+        .setProducerEpoch(request.getProducerEpoch())
+        .setBaseSequence(request.getBaseSequence()))
+        .build();
+    RaftClientRequest raftRequest = RaftClientRequest.newBuilder()
+        .setClientId(clientId)
+        .setServerId(server.getId())
+        .setGroupId(route.groupId())
+        .setCallId(callIds.incrementAndGet())
+        .setMessage(ShadedBytes.toMessage(entry))
+        .setType(RaftClientRequest.writeRequestType())
+        .build();
+    int timeoutMs = request.getTimeoutMs() > 0 ? request.getTimeoutMs() : config.produceTimeoutMs();
+    CompletableFuture<RaftClientReply> submitted;
+    try {
+      submitted = server.submitClientRequestAsync(raftRequest);
+    } catch (IOException e) {
+      reply(out, ProduceResponse.newBuilder().setError(Errors.of(ErrorCode.LEADER_NOT_AVAILABLE, e.toString())).build());
+      return;
+    }
+    submitted.orTimeout(timeoutMs, TimeUnit.MILLISECONDS).whenComplete((r, t) -> {
+      try {
+        reply(out, toProduceResponse(r, t, timeoutMs));
+      } catch (RuntimeException e) {
+        LOG.warn("produce reply failed: {}", e.toString());
+      }
+    });
+  }
+
+  private ProduceResponse toProduceResponse(RaftClientReply r, Throwable t, int timeoutMs) {
+    ProduceResponse.Builder b = ProduceResponse.newBuilder();
+    if (t != null) {
+      Throwable cause = t instanceof CompletionException && t.getCause() != null ? t.getCause() : t;
+      if (cause instanceof TimeoutException) {
+        return b.setError(Errors.of(ErrorCode.TIMEOUT,
+            "not committed within " + timeoutMs + " ms; the batch may or may not be written")).build();
+      }
+      return b.setError(Errors.of(ErrorCode.INTERNAL_ERROR, "raft: " + cause)).build();
+    }
+    if (r.isSuccess()) {
+      try {
+        AppendResult result = ShadedBytes.parse(AppendResult.parser(), r.getMessage().getContent());
+        if (result.getErrorCode() != 0) {
+          return b.setError(Errors.fromNumber(result.getErrorCode(), result.getErrorMessage())).build();
+        }
+        return b.setError(Errors.NONE).setBaseOffset(result.getBaseOffset())
+            .setLogAppendTimeMs(result.getAppendTimeMs()).build();
+      } catch (IOException e) {
+        return b.setError(Errors.of(ErrorCode.INTERNAL_ERROR, "unreadable append result: " + e.getMessage())).build();
+      }
+    }
+    NotLeaderException nle = r.getNotLeaderException();
+    if (nle != null) {
+      b.setError(Errors.of(ErrorCode.NOT_LEADER, "leadership moved while the batch was proposed"));
+      if (nle.getSuggestedLeader() != null) {
+        io.ratislog.proto.Node hint = router.node(Integer.parseInt(nle.getSuggestedLeader().getId().toString()));
+        if (hint != null) {
+          b.setLeader(hint);
+        }
+      }
+      return b.build();
+    }
+    RaftException e = r.getException();
+    if (e instanceof LeaderNotReadyException) {
+      return b.setError(Errors.of(ErrorCode.LEADER_NOT_AVAILABLE, "the new leader is not ready yet")).build();
+    }
+    return b.setError(Errors.of(ErrorCode.INTERNAL_ERROR, "raft: " + e)).build();
+  }
+
+  @Override
+  public void fetch(FetchRequest request, StreamObserver<FetchResponse> out) {
+    if (request.getOffset() < 0) {
+      reply(out, FetchResponse.newBuilder().setError(Errors.of(ErrorCode.INVALID_REQUEST,
+          "offset must be >= 0, got " + request.getOffset())).build());
+      return;
+    }
+    if (request.getMaxBytes() < 0 || request.getMaxWaitMs() < 0) {
+      reply(out, FetchResponse.newBuilder().setError(Errors.of(ErrorCode.INVALID_REQUEST,
+          "max_bytes and max_wait_ms must be >= 0")).build());
+      return;
+    }
+    PartitionRouter.Route route = router.route(request.getTopic(), request.getPartition());
+    if (!route.ok()) {
+      FetchResponse.Builder b = FetchResponse.newBuilder().setError(route.error());
+      if (route.leader() != null) {
+        b.setLeader(route.leader());
+      }
+      reply(out, b.build());
+      return;
+    }
+    PartitionStateMachine sm = route.stateMachine();
+    long offset = request.getOffset();
+    int maxBytes = request.getMaxBytes() == 0 ? DEFAULT_FETCH_BYTES : Math.min(request.getMaxBytes(), MAX_FETCH_BYTES);
+    long waitMs = Math.min(request.getMaxWaitMs(), config.maxFetchWaitMs());
+    long end = sm.logEndOffset();
+    if (offset < sm.logStartOffset() || (offset > end && caughtUp(route))) {
+      reply(out, outOfRange(sm, offset));
+      return;
+    }
+    if (offset >= end && waitMs > 0) {
+      sm.awaitBeyond(offset, waitMs).thenRunAsync(() -> reply(out, read(route, offset, maxBytes)), readExecutor);
+      return;
+    }
+    readExecutor.execute(() -> reply(out, read(route, offset, maxBytes)));
+  }
+
+  /** Whether the leader applied every committed entry, so that its end offset is the partition's. */
+  private static boolean caughtUp(PartitionRouter.Route route) {
+    return route.division().getInfo().getLastAppliedIndex() >= route.division().getRaftLog().getLastCommittedIndex();
+  }
+
+  private static FetchResponse outOfRange(PartitionStateMachine sm, long offset) {
+    long start = sm.logStartOffset();
+    long end = sm.logEndOffset();
+    return FetchResponse.newBuilder().setError(Errors.of(ErrorCode.OFFSET_OUT_OF_RANGE,
+        "offset " + offset + " is outside the log [" + start + ", " + end + "]"))
+        .setLogStartOffset(start).setLogEndOffset(end).build();
+  }
+
+  private FetchResponse read(PartitionRouter.Route route, long offset, int maxBytes) {
+    PartitionStateMachine sm = route.stateMachine();
+    FetchResponse.Builder b = FetchResponse.newBuilder();
+    try {
+      long end = sm.logEndOffset();
+      b.setLogStartOffset(sm.logStartOffset()).setLogEndOffset(end);
+      if (offset >= end) {
+        return b.setError(Errors.NONE).build();
+      }
+      List<StoredBatch> batches = sm.read(offset, maxBytes);
+      for (StoredBatch s : batches) {
+        b.addBatches(FetchedBatch.newBuilder()
+            .setBaseOffset(s.baseOffset())
+            .setRecordCount(s.recordCount())
+            .setLogAppendTimeMs(s.appendTimeMs())
+            .setCrc32C(s.batchCrc32c())
+            .setRecords(com.google.protobuf.UnsafeByteOperations.unsafeWrap(s.records())));
+      }
+      return b.setError(Errors.NONE).build();
+    } catch (io.ratislog.server.storage.OffsetOutOfRangeException e) {
+      return outOfRange(sm, offset);
+    } catch (IOException | RuntimeException e) {
+      LOG.warn("fetch {} at {} failed: {}", route.groupId(), offset, e.toString());
+      return FetchResponse.newBuilder().setError(Errors.of(ErrorCode.INTERNAL_ERROR, "read failed: " + e)).build();
+    }
+  }
+
+  @Override
+  public void listOffsets(ListOffsetsRequest request, StreamObserver<ListOffsetsResponse> out) {
+    PartitionRouter.Route route = router.route(request.getTopic(), request.getPartition());
+    if (!route.ok()) {
+      ListOffsetsResponse.Builder b = ListOffsetsResponse.newBuilder().setError(route.error());
+      if (route.leader() != null) {
+        b.setLeader(route.leader());
+      }
+      reply(out, b.build());
+      return;
+    }
+    PartitionStateMachine sm = route.stateMachine();
+    long start = sm.logStartOffset();
+    long end = sm.logEndOffset();
+    reply(out, ListOffsetsResponse.newBuilder().setError(Errors.NONE)
+        .setOffset(request.getSpec() == OffsetSpec.EARLIEST ? start : end)
+        .setLogStartOffset(start).setLogEndOffset(end).build());
+  }
+
+  private static <T> void reply(StreamObserver<T> out, T response) {
+    out.onNext(response);
+    out.onCompleted();
+  }
+}

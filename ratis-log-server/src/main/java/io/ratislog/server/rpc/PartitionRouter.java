@@ -1,0 +1,99 @@
+package io.ratislog.server.rpc;
+
+import io.ratislog.proto.Error;
+import io.ratislog.proto.ErrorCode;
+import io.ratislog.proto.Node;
+import io.ratislog.server.config.NodeConfig;
+import io.ratislog.server.config.PeerInfo;
+import io.ratislog.server.entries.TopicRecord;
+import io.ratislog.server.metadata.MetadataState;
+import io.ratislog.server.partition.PartitionStateMachine;
+import io.ratislog.server.raft.GroupIds;
+import java.io.IOException;
+import java.util.Optional;
+import org.apache.ratis.protocol.RaftGroupId;
+import org.apache.ratis.protocol.RaftPeerId;
+import org.apache.ratis.server.RaftServer;
+
+/**
+ * Finds the local replica of a partition and checks that this node leads it. A request for a partition this
+ * node does not lead is answered NOT_LEADER with the leader it knows of (or the preferred leader when it
+ * holds no replica), so that clients go straight to the leader next time.
+ */
+final class PartitionRouter {
+  /** A partition led by this node, or the error to answer with. */
+  record Route(RaftGroupId groupId, RaftServer.Division division, PartitionStateMachine stateMachine, Error error, Node leader) {
+    boolean ok() {
+      return error == null;
+    }
+  }
+
+  private final NodeConfig config;
+  private final RaftServer server;
+  private final MetadataState metadata;
+
+  PartitionRouter(NodeConfig config, RaftServer server, MetadataState metadata) {
+    this.config = config;
+    this.server = server;
+    this.metadata = metadata;
+  }
+
+  Route route(String topic, int partition) {
+    if (topic.isEmpty()) {
+      return failed(ErrorCode.INVALID_REQUEST, "topic is empty", null);
+    }
+    if (partition < 0) {
+      return failed(ErrorCode.INVALID_REQUEST, "partition must be >= 0, got " + partition, null);
+    }
+    Optional<TopicRecord> t = metadata.topic(topic);
+    if (t.isEmpty()) {
+      return failed(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, "unknown topic '" + topic + "'", null);
+    }
+    TopicRecord record = t.get();
+    if (partition >= record.getPartitionsCount()) {
+      return failed(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+          "topic '" + topic + "' has " + record.getPartitionsCount() + " partitions, no partition " + partition, null);
+    }
+    RaftGroupId gid = GroupIds.partition(record.getTopicId(), partition);
+    int preferred = record.getPartitions(partition).getReplicas(0);
+    RaftServer.Division division;
+    try {
+      division = server.getDivision(gid);
+    } catch (IOException e) {
+      division = null;
+    }
+    if (division == null) {
+      boolean replicaHere = record.getPartitions(partition).getReplicasList().contains(config.nodeId());
+      if (replicaHere) {
+        return failed(ErrorCode.LEADER_NOT_AVAILABLE, topic + "-" + partition + " is still starting on node " + config.nodeId(), null);
+      }
+      return failed(ErrorCode.NOT_LEADER, topic + "-" + partition + " has no replica on node " + config.nodeId(), node(preferred));
+    }
+    if (!division.getInfo().isLeader()) {
+      RaftPeerId leaderId = division.getInfo().getLeaderId();
+      Node hint = leaderId == null ? null : node(Integer.parseInt(leaderId.toString()));
+      if (hint == null) {
+        return failed(ErrorCode.LEADER_NOT_AVAILABLE, topic + "-" + partition + " has no leader right now (election under way)", null);
+      }
+      return failed(ErrorCode.NOT_LEADER, "node " + config.nodeId() + " does not lead " + topic + "-" + partition, hint);
+    }
+    PartitionStateMachine sm = (PartitionStateMachine) division.getStateMachine();
+    if (!sm.isServing()) {
+      return failed(ErrorCode.LEADER_NOT_AVAILABLE, topic + "-" + partition + " is loading", null);
+    }
+    return new Route(gid, division, sm, null, null);
+  }
+
+  /** The client address of node {@code id}, or null when no such node is configured. */
+  Node node(int id) {
+    PeerInfo p = config.peer(id);
+    if (p == null) {
+      return null;
+    }
+    return Node.newBuilder().setId(p.id()).setHost(p.host()).setClientPort(p.clientPort()).build();
+  }
+
+  private static Route failed(ErrorCode code, String message, Node leader) {
+    return new Route(null, null, null, Errors.of(code, message), leader);
+  }
+}

@@ -1,0 +1,158 @@
+package io.ratislog.client;
+
+import io.ratislog.proto.CreateTopicRequest;
+import io.ratislog.proto.CreateTopicResponse;
+import io.ratislog.proto.DeleteTopicRequest;
+import io.ratislog.proto.DeleteTopicResponse;
+import io.ratislog.proto.DescribeClusterRequest;
+import io.ratislog.proto.DescribeClusterResponse;
+import io.ratislog.proto.ListTopicsRequest;
+import io.ratislog.proto.ListTopicsResponse;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.stream.Collectors;
+
+/**
+ * Topic and cluster administration. Each call goes to any node (the server forwards it to the
+ * metadata leader); when a node is unreachable the next one is tried, up to the admin timeout.
+ * Mutations (create, delete) are retried only when they certainly had no effect (UNAVAILABLE,
+ * NOT_LEADER, LEADER_NOT_AVAILABLE); reads also on timeouts. Errors raise
+ * {@link RatislogException}. Thread-safe.
+ */
+public final class Admin implements AutoCloseable {
+  /** Default overall time budget of one admin call. */
+  public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(30);
+
+  private final ClusterConnection conn;
+  private final long timeoutMs;
+
+  private Admin(ClusterConnection conn, long timeoutMs) {
+    this.conn = conn;
+    this.timeoutMs = timeoutMs;
+  }
+
+  /**
+   * Creates an admin client with the default 30 s timeout.
+   *
+   * @param bootstrap {@code host:port,host:port,...}
+   * @return the admin client
+   */
+  public static Admin create(String bootstrap) {
+    return create(bootstrap, DEFAULT_TIMEOUT);
+  }
+
+  /**
+   * Creates an admin client.
+   *
+   * @param bootstrap {@code host:port,host:port,...}
+   * @param timeout   overall time budget of each call (across node failover and retries)
+   * @return the admin client
+   */
+  public static Admin create(String bootstrap, Duration timeout) {
+    return create(bootstrap, timeout, ChannelFactory.plaintext());
+  }
+
+  /**
+   * Creates an admin client with a custom channel factory (tests, TLS).
+   *
+   * @param bootstrap      {@code host:port,host:port,...}
+   * @param timeout        overall time budget of each call
+   * @param channelFactory opens the channel to a node
+   * @return the admin client
+   */
+  public static Admin create(String bootstrap, Duration timeout, ChannelFactory channelFactory) {
+    long ms = Math.max(1, timeout.toMillis());
+    return new Admin(new ClusterConnection(bootstrap, Math.min(ms, 10_000), channelFactory), ms);
+  }
+
+  /**
+   * Creates a topic with no config overrides.
+   *
+   * @param name              the topic name ([A-Za-z0-9._-], not empty)
+   * @param partitions        the partition count, at least 1
+   * @param replicationFactor replicas per partition; 0 = the server's default
+   * @return the created topic
+   * @throws RatislogException e.g. TOPIC_ALREADY_EXISTS, INVALID_TOPIC, INVALID_PARTITIONS,
+   *                           INVALID_REPLICATION_FACTOR
+   */
+  public TopicDescription createTopic(String name, int partitions, int replicationFactor) {
+    return createTopic(name, partitions, replicationFactor, Map.of());
+  }
+
+  /**
+   * Creates a topic.
+   *
+   * @param name              the topic name
+   * @param partitions        the partition count, at least 1
+   * @param replicationFactor replicas per partition; 0 = the server's default
+   * @param configs           topic configuration overrides
+   * @return the created topic
+   * @throws RatislogException on any error
+   */
+  public TopicDescription createTopic(String name, int partitions, int replicationFactor,
+      Map<String, String> configs) {
+    CreateTopicRequest req = CreateTopicRequest.newBuilder().setName(Objects.requireNonNull(name))
+        .setPartitions(partitions).setReplicationFactor(replicationFactor)
+        .putAllConfigs(configs).build();
+    CreateTopicResponse resp = conn.callAdmin("CreateTopic(" + name + ")", s -> s.createTopic(req),
+        CreateTopicResponse::getError, false, timeoutMs);
+    return TopicDescription.fromProto(resp.getTopic());
+  }
+
+  /**
+   * Deletes a topic.
+   *
+   * @param name the topic name
+   * @throws RatislogException e.g. UNKNOWN_TOPIC_OR_PARTITION
+   */
+  public void deleteTopic(String name) {
+    DeleteTopicRequest req = DeleteTopicRequest.newBuilder().setName(Objects.requireNonNull(name)).build();
+    conn.callAdmin("DeleteTopic(" + name + ")", s -> s.deleteTopic(req),
+        DeleteTopicResponse::getError, false, timeoutMs);
+    conn.invalidate(name);
+  }
+
+  /**
+   * Lists all topics.
+   *
+   * @return the topics, in the server's order
+   * @throws RatislogException on any error
+   */
+  public List<TopicDescription> listTopics() {
+    ListTopicsResponse resp = conn.callAdmin("ListTopics", s -> s.listTopics(ListTopicsRequest.getDefaultInstance()),
+        ListTopicsResponse::getError, true, timeoutMs);
+    return resp.getTopicsList().stream().map(TopicDescription::fromProto).collect(Collectors.toList());
+  }
+
+  /**
+   * Describes a topic, including each partition's current leader.
+   *
+   * @param name the topic name
+   * @return the topic
+   * @throws RatislogException e.g. UNKNOWN_TOPIC_OR_PARTITION
+   */
+  public TopicDescription describeTopic(String name) {
+    return TopicDescription.fromProto(conn.describeTopic(Objects.requireNonNull(name), timeoutMs).getTopic());
+  }
+
+  /**
+   * Describes the cluster: every node with its address, whether it is up and a metadata voter, and
+   * the metadata leader (-1 when unknown).
+   *
+   * @return the response of the node that answered (its error is NONE)
+   * @throws RatislogException when no node answered in time
+   */
+  public DescribeClusterResponse describeCluster() {
+    return conn.callAdmin("DescribeCluster",
+        s -> s.describeCluster(DescribeClusterRequest.getDefaultInstance()),
+        DescribeClusterResponse::getError, true, timeoutMs);
+  }
+
+  /** Closes the channels. */
+  @Override
+  public void close() {
+    conn.close();
+  }
+}

@@ -1,0 +1,67 @@
+package io.ratislog.client;
+
+import io.ratislog.proto.ProduceRequest;
+import io.ratislog.proto.Record;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/** Records of one partition sent together as one ProduceRequest. */
+final class ProducerBatch {
+  final TopicPartition tp;
+  final long createdNanos;
+  final long deadlineNanos;
+  final List<Record> records = new ArrayList<>();
+  final List<CompletableFuture<RecordMetadata>> futures = new ArrayList<>();
+  /** Completed (normally) once every future of the batch is completed. */
+  final CompletableFuture<Void> done = new CompletableFuture<>();
+  private final AtomicBoolean finished = new AtomicBoolean();
+  long sizeBytes;
+  /** No more appends: full, or drained for sending. */
+  boolean sealed;
+  /** Taken out of the accumulator's queue (counts against the in-flight limit). */
+  boolean drained;
+  // Retry state, touched by one send attempt at a time.
+  int attempts;
+  int notLeaderStreak;
+  long firstUnknownTopicNanos;
+  volatile RatislogException lastError;
+  private ProduceRequest request;
+
+  ProducerBatch(TopicPartition tp, long createdNanos, long deadlineNanos) {
+    this.tp = tp;
+    this.createdNanos = createdNanos;
+    this.deadlineNanos = deadlineNanos;
+  }
+
+  void add(Record r, long size, CompletableFuture<RecordMetadata> f) {
+    records.add(r);
+    futures.add(f);
+    sizeBytes += size;
+  }
+
+  int count() {
+    return records.size();
+  }
+
+  /** The request, encoded once: retries resend exactly the same bytes. */
+  synchronized ProduceRequest request(int serverTimeoutMs) {
+    if (request == null) {
+      RecordCodec.Encoded enc = RecordCodec.encode(records);
+      request = ProduceRequest.newBuilder().setTopic(tp.topic()).setPartition(tp.partition())
+          .setRecords(enc.bytes()).setCrc32C(enc.crc32c()).setRecordCount(enc.count())
+          .setProducerId(-1).setTimeoutMs(serverTimeoutMs).build();
+    }
+    return request;
+  }
+
+  /** Marks the batch finished; true only for the first caller. */
+  boolean markFinished() {
+    return finished.compareAndSet(false, true);
+  }
+
+  boolean isFinished() {
+    return finished.get();
+  }
+}

@@ -1,0 +1,197 @@
+package io.ratislog.client;
+
+import java.util.Objects;
+
+/**
+ * Producer settings; build with {@link #builder(String)}.
+ *
+ * @param bootstrap               {@code host:port,...} of some nodes
+ * @param batchSizeBytes          a partition's batch is sent once it reaches this size
+ * @param lingerMs                ...or once its first record waited this long
+ * @param requestTimeoutMs        deadline of one Produce RPC
+ * @param deliveryTimeoutMs       upper bound from send() to the future's completion, retries
+ *                                included; also bounds send()'s blocking on metadata and memory
+ * @param maxInFlightPerPartition batches of one partition sent without waiting for the previous
+ *                                one; 1 preserves order even across retries
+ * @param retries                 whether failed batches are retried; when false a batch is resent
+ *                                only after errors that prove it was not appended (NOT_LEADER,
+ *                                LEADER_NOT_AVAILABLE, UNKNOWN_TOPIC_OR_PARTITION during the grace)
+ * @param bufferMemoryBytes       memory for unsent records; send() blocks when it is used up
+ * @param unknownTopicRetryMs     how long UNKNOWN_TOPIC_OR_PARTITION is retried (metadata
+ *                                propagation right after topic creation)
+ * @param channelFactory          opens the channel to a node
+ */
+public record ProducerConfig(String bootstrap, int batchSizeBytes, long lingerMs, long requestTimeoutMs,
+    long deliveryTimeoutMs, int maxInFlightPerPartition, boolean retries, long bufferMemoryBytes,
+    long unknownTopicRetryMs, ChannelFactory channelFactory) {
+
+  /**
+   * Validates the settings.
+   *
+   * @param bootstrap               bootstrap list
+   * @param batchSizeBytes          &gt; 0
+   * @param lingerMs                &gt;= 0
+   * @param requestTimeoutMs        &gt; 0
+   * @param deliveryTimeoutMs       &gt; 0
+   * @param maxInFlightPerPartition &gt; 0
+   * @param retries                 retry switch
+   * @param bufferMemoryBytes       &gt; 0
+   * @param unknownTopicRetryMs     &gt;= 0
+   * @param channelFactory          not null
+   */
+  public ProducerConfig {
+    Objects.requireNonNull(bootstrap, "bootstrap");
+    Objects.requireNonNull(channelFactory, "channelFactory");
+    if (batchSizeBytes <= 0 || lingerMs < 0 || requestTimeoutMs <= 0 || deliveryTimeoutMs <= 0
+        || maxInFlightPerPartition <= 0 || bufferMemoryBytes <= 0 || unknownTopicRetryMs < 0) {
+      throw new IllegalArgumentException("invalid producer config");
+    }
+  }
+
+  /**
+   * A builder with the defaults: batch 256 KiB, linger 5 ms, request timeout 10 s, delivery timeout
+   * 60 s, 1 in-flight batch per partition, retries on, 64 MiB buffer memory, unknown-topic retry 5 s.
+   *
+   * @param bootstrap {@code host:port,...}
+   * @return the builder
+   */
+  public static Builder builder(String bootstrap) {
+    return new Builder().bootstrap(bootstrap);
+  }
+
+  /** Builder of {@link ProducerConfig}. */
+  public static final class Builder {
+    private String bootstrap = "127.0.0.1:9091";
+    private int batchSizeBytes = 256 * 1024;
+    private long lingerMs = 5;
+    private long requestTimeoutMs = 10_000;
+    private long deliveryTimeoutMs = 60_000;
+    private int maxInFlightPerPartition = 1;
+    private boolean retries = true;
+    private long bufferMemoryBytes = 64L * 1024 * 1024;
+    private long unknownTopicRetryMs = 5_000;
+    private ChannelFactory channelFactory = ChannelFactory.plaintext();
+
+    private Builder() {}
+
+    /**
+     * Sets the bootstrap list.
+     *
+     * @param v the bootstrap list
+     * @return this builder
+     */
+    public Builder bootstrap(String v) {
+      bootstrap = v;
+      return this;
+    }
+
+    /**
+     * Sets the batch size in bytes.
+     *
+     * @param v the batch size in bytes
+     * @return this builder
+     */
+    public Builder batchSizeBytes(int v) {
+      batchSizeBytes = v;
+      return this;
+    }
+
+    /**
+     * Sets the linger in ms.
+     *
+     * @param v the linger in ms
+     * @return this builder
+     */
+    public Builder lingerMs(long v) {
+      lingerMs = v;
+      return this;
+    }
+
+    /**
+     * Sets the request timeout in ms.
+     *
+     * @param v the request timeout in ms
+     * @return this builder
+     */
+    public Builder requestTimeoutMs(long v) {
+      requestTimeoutMs = v;
+      return this;
+    }
+
+    /**
+     * Sets the delivery timeout in ms.
+     *
+     * @param v the delivery timeout in ms
+     * @return this builder
+     */
+    public Builder deliveryTimeoutMs(long v) {
+      deliveryTimeoutMs = v;
+      return this;
+    }
+
+    /**
+     * Sets the max in-flight batches per partition.
+     *
+     * @param v the max in-flight batches per partition
+     * @return this builder
+     */
+    public Builder maxInFlightPerPartition(int v) {
+      maxInFlightPerPartition = v;
+      return this;
+    }
+
+    /**
+     * Sets the whether to retry.
+     *
+     * @param v the whether to retry
+     * @return this builder
+     */
+    public Builder retries(boolean v) {
+      retries = v;
+      return this;
+    }
+
+    /**
+     * Sets the buffer memory in bytes.
+     *
+     * @param v the buffer memory in bytes
+     * @return this builder
+     */
+    public Builder bufferMemoryBytes(long v) {
+      bufferMemoryBytes = v;
+      return this;
+    }
+
+    /**
+     * Sets the unknown-topic retry period in ms.
+     *
+     * @param v the unknown-topic retry period in ms
+     * @return this builder
+     */
+    public Builder unknownTopicRetryMs(long v) {
+      unknownTopicRetryMs = v;
+      return this;
+    }
+
+    /**
+     * Sets the channel factory.
+     *
+     * @param v the channel factory
+     * @return this builder
+     */
+    public Builder channelFactory(ChannelFactory v) {
+      channelFactory = v;
+      return this;
+    }
+
+    /**
+     * Builds the config.
+     *
+     * @return the config
+     */
+    public ProducerConfig build() {
+      return new ProducerConfig(bootstrap, batchSizeBytes, lingerMs, requestTimeoutMs, deliveryTimeoutMs,
+          maxInFlightPerPartition, retries, bufferMemoryBytes, unknownTopicRetryMs, channelFactory);
+    }
+  }
+}

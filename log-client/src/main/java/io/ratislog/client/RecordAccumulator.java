@@ -1,0 +1,209 @@
+package io.ratislog.client;
+
+import io.ratislog.proto.Record;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.IdentityHashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * Per-partition queues of batches. A partition's head batch is <em>ready</em> when it is full
+ * (reached the batch size, or a later batch exists), its linger expired, a flush is under way or
+ * the accumulator is closing — and the partition has fewer than {@code maxInFlight} batches in
+ * flight. {@link #drain} hands ready batches to the sender in queue order, which, with one batch in
+ * flight per partition, preserves each partition's order.
+ */
+final class RecordAccumulator {
+  private final long batchSizeBytes;
+  private final long lingerNanos;
+  private final long deliveryTimeoutNanos;
+  private final int maxInFlight;
+  private final ReentrantLock lock = new ReentrantLock();
+  private final Condition changed = lock.newCondition();
+  private final Map<TopicPartition, PartitionQueue> queues = new LinkedHashMap<>();
+  private final Set<ProducerBatch> incomplete = Collections.newSetFromMap(new IdentityHashMap<>());
+  private int flushesInProgress;
+  private boolean closing;
+
+  private static final class PartitionQueue {
+    final ArrayDeque<ProducerBatch> batches = new ArrayDeque<>();
+    int inFlight;
+  }
+
+  RecordAccumulator(long batchSizeBytes, long lingerMs, long deliveryTimeoutMs, int maxInFlight) {
+    this.batchSizeBytes = batchSizeBytes;
+    this.lingerNanos = TimeUnit.MILLISECONDS.toNanos(lingerMs);
+    this.deliveryTimeoutNanos = TimeUnit.MILLISECONDS.toNanos(deliveryTimeoutMs);
+    this.maxInFlight = maxInFlight;
+  }
+
+  /**
+   * Appends a record to the partition's open batch (or a new one when it would overflow).
+   *
+   * @return true when the batch holding the record is now full
+   */
+  boolean append(TopicPartition tp, Record record, long size, CompletableFuture<RecordMetadata> future,
+      long nowNanos) {
+    lock.lock();
+    try {
+      PartitionQueue q = queues.computeIfAbsent(tp, k -> new PartitionQueue());
+      ProducerBatch last = q.batches.peekLast();
+      boolean created = false;
+      if (last == null || last.sealed || (last.count() > 0 && last.sizeBytes + size > batchSizeBytes)) {
+        if (last != null) {
+          last.sealed = true;
+        }
+        last = new ProducerBatch(tp, nowNanos, nowNanos + deliveryTimeoutNanos);
+        q.batches.addLast(last);
+        incomplete.add(last);
+        created = true;
+      }
+      last.add(record, size, future);
+      if (last.sizeBytes >= batchSizeBytes) {
+        last.sealed = true;
+      }
+      if (created || last.sealed) {
+        changed.signalAll();
+      }
+      return last.sealed;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** Result of {@link #drain}: the ready batches and, when none, how long to wait at most. */
+  record Drained(List<ProducerBatch> batches, long waitNanos) {}
+
+  /** Takes the ready batches out of their queues, counting them in flight. */
+  Drained drain(long nowNanos) {
+    lock.lock();
+    try {
+      List<ProducerBatch> ready = new ArrayList<>();
+      long wait = Long.MAX_VALUE;
+      boolean force = flushesInProgress > 0 || closing;
+      for (PartitionQueue q : queues.values()) {
+        while (q.inFlight < maxInFlight && !q.batches.isEmpty()) {
+          ProducerBatch head = q.batches.peekFirst();
+          boolean full = head.sealed || q.batches.size() > 1;
+          long lingerLeft = head.createdNanos + lingerNanos - nowNanos;
+          if (full || force || lingerLeft <= 0) {
+            q.batches.pollFirst();
+            head.sealed = true;
+            head.drained = true;
+            q.inFlight++;
+            ready.add(head);
+          } else {
+            wait = Math.min(wait, lingerLeft);
+            break;
+          }
+        }
+      }
+      return new Drained(ready, wait);
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** Waits until something may have become ready, at most {@code nanos}. */
+  void awaitChange(long nanos) throws InterruptedException {
+    lock.lock();
+    try {
+      changed.awaitNanos(Math.min(nanos, TimeUnit.SECONDS.toNanos(1)));
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** Wakes the sender. */
+  void wakeup() {
+    lock.lock();
+    try {
+      changed.signalAll();
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** A batch completed (acknowledged, failed or aborted): frees its in-flight slot. */
+  void completed(ProducerBatch b) {
+    lock.lock();
+    try {
+      if (!incomplete.remove(b)) {
+        return;
+      }
+      PartitionQueue q = queues.get(b.tp);
+      if (q != null) {
+        if (b.drained) {
+          q.inFlight--;
+        } else {
+          q.batches.remove(b);
+        }
+        if (q.inFlight == 0 && q.batches.isEmpty()) {
+          queues.remove(b.tp);
+        }
+      }
+      changed.signalAll();
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** Batches not yet completed (any order). */
+  List<ProducerBatch> incomplete() {
+    lock.lock();
+    try {
+      return new ArrayList<>(incomplete);
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** Makes every batch ready regardless of linger until {@link #endFlush}. */
+  void beginFlush() {
+    lock.lock();
+    try {
+      flushesInProgress++;
+      changed.signalAll();
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  void endFlush() {
+    lock.lock();
+    try {
+      flushesInProgress--;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** From now on every batch is ready at once. */
+  void close() {
+    lock.lock();
+    try {
+      closing = true;
+      changed.signalAll();
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  int inFlight(TopicPartition tp) {
+    lock.lock();
+    try {
+      PartitionQueue q = queues.get(tp);
+      return q == null ? 0 : q.inFlight;
+    } finally {
+      lock.unlock();
+    }
+  }
+}

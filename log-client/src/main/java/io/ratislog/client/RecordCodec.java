@@ -1,0 +1,78 @@
+package io.ratislog.client;
+
+import com.google.protobuf.ByteString;
+import com.google.protobuf.InvalidProtocolBufferException;
+import io.ratislog.proto.ErrorCode;
+import io.ratislog.proto.Record;
+import io.ratislog.proto.RecordSet;
+import java.nio.ByteBuffer;
+import java.util.List;
+import java.util.zip.CRC32C;
+
+/** Encodes records into the wire {@link RecordSet} bytes with their CRC-32C, and back. */
+public final class RecordCodec {
+  private RecordCodec() {}
+
+  /**
+   * A serialized {@link RecordSet}, its CRC-32C and its record count.
+   *
+   * @param bytes  the serialized RecordSet
+   * @param crc32c CRC-32C of {@code bytes}, as the unsigned 32 bits of an int
+   * @param count  the number of records
+   */
+  public record Encoded(ByteString bytes, int crc32c, int count) {}
+
+  /**
+   * Serializes records as a RecordSet and computes its CRC-32C.
+   *
+   * @param records the records, in order
+   * @return the encoded batch
+   */
+  public static Encoded encode(List<Record> records) {
+    ByteString bytes = RecordSet.newBuilder().addAllRecords(records).build().toByteString();
+    return new Encoded(bytes, crc32c(bytes), records.size());
+  }
+
+  /**
+   * CRC-32C (Castagnoli) of the bytes.
+   *
+   * @param bytes the bytes
+   * @return the checksum as the unsigned 32 bits of an int
+   */
+  public static int crc32c(ByteString bytes) {
+    CRC32C crc = new CRC32C();
+    for (ByteBuffer b : bytes.asReadOnlyByteBufferList()) {
+      crc.update(b);
+    }
+    return (int) crc.getValue();
+  }
+
+  /**
+   * Verifies the CRC-32C and the record count, then decodes the records.
+   *
+   * @param bytes         the serialized RecordSet
+   * @param crc32c        the expected CRC-32C
+   * @param expectedCount the expected number of records, or a negative number to skip that check
+   * @param what          a description of the batch for error messages
+   * @return the records
+   * @throws RatislogException with {@link ErrorCode#CORRUPT_BATCH} on any mismatch
+   */
+  public static List<Record> decode(ByteString bytes, int crc32c, int expectedCount, String what) {
+    int actual = crc32c(bytes);
+    if (actual != crc32c) {
+      throw new RatislogException(ErrorCode.CORRUPT_BATCH, String.format(
+          "CRC-32C mismatch in %s: expected %08x, computed %08x", what, crc32c, actual));
+    }
+    RecordSet set;
+    try {
+      set = RecordSet.parseFrom(bytes);
+    } catch (InvalidProtocolBufferException e) {
+      throw new RatislogException(ErrorCode.CORRUPT_BATCH, "undecodable record set in " + what, e);
+    }
+    if (expectedCount >= 0 && set.getRecordsCount() != expectedCount) {
+      throw new RatislogException(ErrorCode.CORRUPT_BATCH, String.format(
+          "%s claims %d records but holds %d", what, expectedCount, set.getRecordsCount()));
+    }
+    return set.getRecordsList();
+  }
+}

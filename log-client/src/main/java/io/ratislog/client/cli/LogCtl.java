@@ -1,0 +1,590 @@
+package io.ratislog.client.cli;
+
+import io.ratislog.client.Admin;
+import io.ratislog.client.AutoOffsetReset;
+import io.ratislog.client.ChannelFactory;
+import io.ratislog.client.Consumer;
+import io.ratislog.client.ConsumerConfig;
+import io.ratislog.client.ConsumerRecord;
+import io.ratislog.client.PartitionInfo;
+import io.ratislog.client.Producer;
+import io.ratislog.client.ProducerConfig;
+import io.ratislog.client.ProducerRecord;
+import io.ratislog.client.RatislogException;
+import io.ratislog.client.RecordMetadata;
+import io.ratislog.client.TopicDescription;
+import io.ratislog.client.TopicPartition;
+import io.ratislog.proto.DescribeClusterResponse;
+import io.ratislog.proto.ErrorCode;
+import io.ratislog.proto.NodeStatus;
+import java.io.BufferedReader;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.io.OutputStreamWriter;
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.Callable;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+import java.util.stream.Collectors;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code logctl}: the ratislog command-line tool (topics, produce, consume, cluster status).
+ *
+ * <p>Exit codes: 0 success, 1 an error reported by the cluster or a failed record (one line
+ * {@code error: <CODE>: <message>} on stderr), 2 a usage error (same one-line format with code
+ * {@code INVALID_REQUEST}).
+ */
+@Command(name = "logctl", mixinStandardHelpOptions = true, version = "logctl 0.1.0",
+    description = "Administer and use a ratislog cluster.",
+    subcommands = {LogCtl.TopicCommand.class, LogCtl.ProduceCommand.class, LogCtl.ConsumeCommand.class,
+        LogCtl.ClusterCommand.class})
+public final class LogCtl implements Callable<Integer> {
+  /** The bootstrap used when none is given. */
+  public static final String DEFAULT_BOOTSTRAP = "127.0.0.1:9091";
+  /** Exit code of an error reported by the cluster or a failed record. */
+  public static final int EXIT_ERROR = 1;
+  /** Exit code of a usage error. */
+  public static final int EXIT_USAGE = 2;
+
+  private static final List<Logger> QUIETED = new ArrayList<>();
+
+  @Option(names = "--bootstrap", paramLabel = "HOST:PORT[,HOST:PORT...]",
+      description = "Nodes to contact first (default: " + DEFAULT_BOOTSTRAP + ").")
+  String bootstrap;
+
+  @Spec
+  CommandLine.Model.CommandSpec spec;
+
+  InputStream in = System.in;
+  PrintWriter out;
+  PrintWriter err;
+  ChannelFactory channelFactory = ChannelFactory.plaintext();
+
+  /** Creates the root command (used by picocli). */
+  public LogCtl() {}
+
+  /**
+   * Runs logctl and exits with its exit code.
+   *
+   * @param args the command line
+   */
+  public static void main(String[] args) {
+    quietLogging();
+    System.exit(run(args, System.in, System.out, System.err));
+  }
+
+  /**
+   * Runs logctl with the given streams.
+   *
+   * @param args the command line
+   * @param in   standard input (records for {@code produce})
+   * @param out  standard output
+   * @param err  standard error
+   * @return the exit code
+   */
+  public static int run(String[] args, InputStream in, PrintStream out, PrintStream err) {
+    return run(args, in, out, err, ChannelFactory.plaintext());
+  }
+
+  /**
+   * Runs logctl with the given streams and channel factory (tests use in-process channels).
+   *
+   * @param args           the command line
+   * @param in             standard input
+   * @param out            standard output
+   * @param err            standard error
+   * @param channelFactory opens channels to nodes
+   * @return the exit code
+   */
+  public static int run(String[] args, InputStream in, PrintStream out, PrintStream err,
+      ChannelFactory channelFactory) {
+    LogCtl root = new LogCtl();
+    root.in = in;
+    root.out = new PrintWriter(new OutputStreamWriter(out, StandardCharsets.UTF_8), true);
+    root.err = new PrintWriter(new OutputStreamWriter(err, StandardCharsets.UTF_8), true);
+    root.channelFactory = channelFactory;
+    CommandLine cl = new CommandLine(root);
+    cl.setOut(root.out);
+    cl.setErr(root.err);
+    cl.setParameterExceptionHandler((ex, a) -> {
+      root.err.println("error: " + ErrorCode.INVALID_REQUEST.name() + ": " + oneLine(ex.getMessage()));
+      root.err.flush();
+      return EXIT_USAGE;
+    });
+    cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
+      int code = EXIT_ERROR;
+      String name;
+      String msg;
+      if (ex instanceof UsageException) {
+        name = ErrorCode.INVALID_REQUEST.name();
+        msg = ex.getMessage();
+        code = EXIT_USAGE;
+      } else if (ex instanceof IllegalArgumentException) {
+        name = ErrorCode.INVALID_REQUEST.name();
+        msg = ex.getMessage();
+        code = EXIT_USAGE;
+      } else {
+        RatislogException re = RatislogException.wrap(ex);
+        name = re.codeName();
+        msg = re.getMessage();
+      }
+      root.err.println("error: " + name + ": " + oneLine(msg));
+      root.err.flush();
+      return code;
+    });
+    try {
+      return cl.execute(args);
+    } finally {
+      root.out.flush();
+      root.err.flush();
+    }
+  }
+
+  private static String oneLine(String s) {
+    return s == null ? "" : s.replace('\n', ' ').replace('\r', ' ').trim();
+  }
+
+  /** Keeps library logging off stdout and stderr (gRPC uses java.util.logging). */
+  private static void quietLogging() {
+    if (System.getProperty("logback.configurationFile") == null && System.getProperty("slf4j.provider") == null
+        && System.getenv("LOGCTL_LOG") == null) {
+      System.setProperty("slf4j.provider", "org.slf4j.helpers.NOPServiceProvider");
+      for (String name : new String[] {"io.grpc", "io.netty", "io.grpc.netty.shaded"}) {
+        Logger l = Logger.getLogger(name);
+        l.setLevel(Level.OFF);
+        QUIETED.add(l);
+      }
+    }
+  }
+
+  /** Without a subcommand: a usage error. */
+  @Override
+  public Integer call() {
+    throw new CommandLine.ParameterException(spec.commandLine(), "missing command: topic, produce, consume or cluster");
+  }
+
+  String bootstrap(BootstrapOption local) {
+    if (local != null && local.bootstrap != null) {
+      return local.bootstrap;
+    }
+    return bootstrap != null ? bootstrap : DEFAULT_BOOTSTRAP;
+  }
+
+  /** A usage error detected after parsing (exit 2). */
+  static final class UsageException extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    UsageException(String message) {
+      super(message);
+    }
+  }
+
+  /** {@code --bootstrap} accepted after a subcommand too. */
+  static final class BootstrapOption {
+    @Option(names = "--bootstrap", paramLabel = "HOST:PORT[,HOST:PORT...]",
+        description = "Nodes to contact first (default: " + DEFAULT_BOOTSTRAP + ").")
+    String bootstrap;
+  }
+
+  // ------------------------------------------------------------------ topic
+
+  /** {@code logctl topic create|list|describe|delete}. */
+  @Command(name = "topic", mixinStandardHelpOptions = true, description = "Manage topics.",
+      subcommands = {TopicCreate.class, TopicList.class, TopicDescribe.class, TopicDelete.class})
+  static final class TopicCommand implements Callable<Integer> {
+    @ParentCommand
+    LogCtl root;
+    @Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() {
+      throw new CommandLine.ParameterException(spec.commandLine(), "missing subcommand: create, list, describe or delete");
+    }
+
+    Admin admin(BootstrapOption b, Duration timeout) {
+      return Admin.create(root.bootstrap(b), timeout, root.channelFactory);
+    }
+  }
+
+  /** {@code logctl topic create NAME --partitions P --replication R}. */
+  @Command(name = "create", mixinStandardHelpOptions = true, description = "Create a topic.")
+  static final class TopicCreate implements Callable<Integer> {
+    @ParentCommand
+    TopicCommand parent;
+    @Mixin
+    BootstrapOption bootstrap;
+    @Parameters(index = "0", paramLabel = "NAME")
+    String name;
+    @Option(names = "--partitions", required = true, paramLabel = "P")
+    int partitions;
+    @Option(names = "--replication", paramLabel = "R", defaultValue = "0",
+        description = "Replication factor (0 = the server's default).")
+    int replication;
+    @Option(names = "--config", paramLabel = "KEY=VALUE", description = "Topic config override (repeatable).")
+    Map<String, String> configs = new LinkedHashMap<>();
+    @Option(names = "--timeout-ms", defaultValue = "30000")
+    long timeoutMs;
+
+    @Override
+    public Integer call() {
+      try (Admin admin = parent.admin(bootstrap, Duration.ofMillis(timeoutMs))) {
+        TopicDescription t = admin.createTopic(name, partitions, replication, configs);
+        int p = t.partitionCount() > 0 ? t.partitionCount() : partitions;
+        int r = t.replicationFactor() > 0 ? t.replicationFactor() : replication;
+        parent.root.out.printf("created topic %s (%d partitions, replication %d)%n", name, p, r);
+      }
+      return 0;
+    }
+  }
+
+  /** {@code logctl topic list}. */
+  @Command(name = "list", mixinStandardHelpOptions = true, description = "List topics.")
+  static final class TopicList implements Callable<Integer> {
+    @ParentCommand
+    TopicCommand parent;
+    @Mixin
+    BootstrapOption bootstrap;
+    @Option(names = "--timeout-ms", defaultValue = "30000")
+    long timeoutMs;
+
+    @Override
+    public Integer call() {
+      try (Admin admin = parent.admin(bootstrap, Duration.ofMillis(timeoutMs))) {
+        List<TopicDescription> topics = new ArrayList<>(admin.listTopics());
+        topics.sort(Comparator.comparing(TopicDescription::name));
+        for (TopicDescription t : topics) {
+          parent.root.out.printf("%s  partitions=%d  replication=%d%n", t.name(), t.partitionCount(),
+              t.replicationFactor());
+        }
+      }
+      return 0;
+    }
+  }
+
+  /** {@code logctl topic describe NAME}. */
+  @Command(name = "describe", mixinStandardHelpOptions = true, description = "Show a topic's partitions.")
+  static final class TopicDescribe implements Callable<Integer> {
+    @ParentCommand
+    TopicCommand parent;
+    @Mixin
+    BootstrapOption bootstrap;
+    @Parameters(index = "0", paramLabel = "NAME")
+    String name;
+    @Option(names = "--timeout-ms", defaultValue = "30000")
+    long timeoutMs;
+
+    @Override
+    public Integer call() {
+      try (Admin admin = parent.admin(bootstrap, Duration.ofMillis(timeoutMs))) {
+        TopicDescription t = admin.describeTopic(name);
+        parent.root.out.print(formatDescribe(t));
+      }
+      return 0;
+    }
+  }
+
+  /**
+   * The output of {@code topic describe}: a header line {@code PARTITION  LEADER  REPLICAS}, then per
+   * partition {@code <partition>  <leader id or ->  <replica,replica,...>}.
+   *
+   * @param t the topic
+   * @return the lines, each ending with a newline
+   */
+  public static String formatDescribe(TopicDescription t) {
+    StringBuilder sb = new StringBuilder("PARTITION  LEADER  REPLICAS").append(System.lineSeparator());
+    for (PartitionInfo p : t.partitions()) {
+      sb.append(p.partition()).append("  ").append(p.hasLeader() ? String.valueOf(p.leader()) : "-")
+          .append("  ")
+          .append(p.replicas().isEmpty() ? "-"
+              : p.replicas().stream().map(String::valueOf).collect(Collectors.joining(",")))
+          .append(System.lineSeparator());
+    }
+    return sb.toString();
+  }
+
+  /** {@code logctl topic delete NAME}. */
+  @Command(name = "delete", mixinStandardHelpOptions = true, description = "Delete a topic.")
+  static final class TopicDelete implements Callable<Integer> {
+    @ParentCommand
+    TopicCommand parent;
+    @Mixin
+    BootstrapOption bootstrap;
+    @Parameters(index = "0", paramLabel = "NAME")
+    String name;
+    @Option(names = "--timeout-ms", defaultValue = "30000")
+    long timeoutMs;
+
+    @Override
+    public Integer call() {
+      try (Admin admin = parent.admin(bootstrap, Duration.ofMillis(timeoutMs))) {
+        admin.deleteTopic(name);
+        parent.root.out.printf("deleted topic %s%n", name);
+      }
+      return 0;
+    }
+  }
+
+  // ------------------------------------------------------------------ produce
+
+  /** {@code logctl produce NAME [--partition N] [--key-separator SEP]}. */
+  @Command(name = "produce", mixinStandardHelpOptions = true,
+      description = "Send stdin, one record per line; report acknowledged offsets on stderr.")
+  static final class ProduceCommand implements Callable<Integer> {
+    @ParentCommand
+    LogCtl root;
+    @Mixin
+    BootstrapOption bootstrap;
+    @Parameters(index = "0", paramLabel = "NAME")
+    String topic;
+    @Option(names = "--partition", paramLabel = "N")
+    Integer partition;
+    @Option(names = "--key-separator", paramLabel = "SEP",
+        description = "Split each line at the first SEP into key and value.")
+    String keySeparator;
+    @Option(names = "--linger-ms", defaultValue = "5")
+    long lingerMs;
+    @Option(names = "--delivery-timeout-ms", defaultValue = "60000")
+    long deliveryTimeoutMs;
+
+    @Override
+    public Integer call() throws Exception {
+      if (partition != null && partition < 0) {
+        throw new UsageException("--partition must be >= 0, got " + partition);
+      }
+      if (keySeparator != null && keySeparator.isEmpty()) {
+        throw new UsageException("--key-separator must not be empty");
+      }
+      ProducerConfig cfg = ProducerConfig.builder(root.bootstrap(bootstrap)).lingerMs(lingerMs)
+          .deliveryTimeoutMs(deliveryTimeoutMs).channelFactory(root.channelFactory).build();
+      ProduceStats stats = new ProduceStats();
+      try (Producer producer = new Producer(cfg);
+           BufferedReader reader = new BufferedReader(new InputStreamReader(root.in, StandardCharsets.UTF_8))) {
+        String line;
+        while ((line = reader.readLine()) != null) {
+          LineParser.Parsed p = LineParser.parse(line, keySeparator);
+          producer.send(new ProducerRecord(topic, partition, p.key(), p.value()))
+              .whenComplete(stats::record);
+        }
+        producer.flush();
+      }
+      stats.report(root.err);
+      return stats.failed() > 0 ? EXIT_ERROR : 0;
+    }
+  }
+
+  /** Tally of a produce run. */
+  static final class ProduceStats {
+    private final Map<Integer, long[]> perPartition = new TreeMap<>(); // min, max, count
+    private long acknowledged;
+    private long failed;
+    private RatislogException firstError;
+
+    synchronized void record(RecordMetadata md, Throwable t) {
+      if (t != null) {
+        failed++;
+        if (firstError == null) {
+          firstError = RatislogException.wrap(t);
+        }
+        return;
+      }
+      acknowledged++;
+      long[] s = perPartition.computeIfAbsent(md.partition(), k -> new long[] {Long.MAX_VALUE, Long.MIN_VALUE, 0});
+      s[0] = Math.min(s[0], md.offset());
+      s[1] = Math.max(s[1], md.offset());
+      s[2]++;
+    }
+
+    synchronized long failed() {
+      return failed;
+    }
+
+    /** {@code acknowledged N records}, per partition {@code partition P: offsets A..B (count C)}. */
+    synchronized void report(PrintWriter err) {
+      err.printf("acknowledged %d records%n", acknowledged);
+      for (Map.Entry<Integer, long[]> e : perPartition.entrySet()) {
+        long[] s = e.getValue();
+        err.printf("partition %d: offsets %d..%d (count %d)%n", e.getKey(), s[0], s[1], s[2]);
+      }
+      if (failed > 0) {
+        err.printf("failed %d records%n", failed);
+        err.printf("error: %s: %s%n", firstError.codeName(), oneLine(firstError.getMessage()));
+      }
+      err.flush();
+    }
+  }
+
+  // ------------------------------------------------------------------ consume
+
+  /** {@code logctl consume NAME ...}. */
+  @Command(name = "consume", mixinStandardHelpOptions = true,
+      description = "Print record values, one per line, until --max-records or --timeout-ms without records.")
+  static final class ConsumeCommand implements Callable<Integer> {
+    @ParentCommand
+    LogCtl root;
+    @Mixin
+    BootstrapOption bootstrap;
+    @Parameters(index = "0", paramLabel = "NAME")
+    String topic;
+    @Option(names = "--partition", paramLabel = "N", description = "Read only this partition (default: all).")
+    Integer partition;
+    @Option(names = "--from-beginning", description = "Start at the log start (default: the end).")
+    boolean fromBeginning;
+    @Option(names = "--offset", paramLabel = "O", description = "Start at this offset.")
+    Long offset;
+    @Option(names = "--max-records", paramLabel = "N")
+    Long maxRecords;
+    @Option(names = "--timeout-ms", paramLabel = "T", defaultValue = "5000",
+        description = "Stop after this long without a new record (default 5000).")
+    long timeoutMs;
+    @Option(names = "--print-offsets", description = "Print partition<TAB>offset<TAB>value.")
+    boolean printOffsets;
+
+    @Override
+    public Integer call() {
+      if (offset != null && offset < 0) {
+        throw new UsageException("--offset must be >= 0, got " + offset);
+      }
+      if (offset != null && fromBeginning) {
+        throw new UsageException("--from-beginning and --offset are mutually exclusive");
+      }
+      if (partition != null && partition < 0) {
+        throw new UsageException("--partition must be >= 0, got " + partition);
+      }
+      if (maxRecords != null && maxRecords < 0) {
+        throw new UsageException("--max-records must be >= 0, got " + maxRecords);
+      }
+      if (timeoutMs < 0) {
+        throw new UsageException("--timeout-ms must be >= 0, got " + timeoutMs);
+      }
+      if (maxRecords != null && maxRecords == 0) {
+        return 0;
+      }
+      ConsumerConfig cfg = ConsumerConfig.builder(root.bootstrap(bootstrap))
+          .autoOffsetReset(offset != null ? AutoOffsetReset.NONE : AutoOffsetReset.EARLIEST)
+          .channelFactory(root.channelFactory).build();
+      try (Consumer consumer = new Consumer(cfg)) {
+        List<TopicPartition> tps = partition != null ? List.of(new TopicPartition(topic, partition))
+            : consumer.partitionsFor(topic);
+        consumer.assign(tps);
+        if (offset != null) {
+          tps.forEach(tp -> consumer.seek(tp, offset));
+        } else if (fromBeginning) {
+          consumer.seekToBeginning(tps);
+        } else {
+          consumer.seekToEnd(tps);
+        }
+        for (TopicPartition tp : tps) {
+          consumer.position(tp); // resolve now: "the end" is the end at start-up
+        }
+        long printed = 0;
+        long lastRecord = System.nanoTime();
+        PrintWriter out = root.out;
+        while (maxRecords == null || printed < maxRecords) {
+          long idleLeft = timeoutMs - (System.nanoTime() - lastRecord) / 1_000_000;
+          if (idleLeft <= 0) {
+            break;
+          }
+          List<ConsumerRecord> records = consumer.poll(Duration.ofMillis(idleLeft));
+          for (ConsumerRecord r : records) {
+            if (maxRecords != null && printed >= maxRecords) {
+              break;
+            }
+            if (printOffsets) {
+              out.print(r.partition());
+              out.print('\t');
+              out.print(r.offset());
+              out.print('\t');
+            }
+            out.print(r.valueAsString());
+            out.print('\n');
+            printed++;
+          }
+          if (!records.isEmpty()) {
+            out.flush();
+            lastRecord = System.nanoTime();
+          }
+        }
+        out.flush();
+      }
+      return 0;
+    }
+  }
+
+  // ------------------------------------------------------------------ cluster
+
+  /** {@code logctl cluster status}. */
+  @Command(name = "cluster", mixinStandardHelpOptions = true, description = "Cluster information.",
+      subcommands = {ClusterStatus.class})
+  static final class ClusterCommand implements Callable<Integer> {
+    @ParentCommand
+    LogCtl root;
+    @Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() {
+      throw new CommandLine.ParameterException(spec.commandLine(), "missing subcommand: status");
+    }
+  }
+
+  /** {@code logctl cluster status}: exit 0 only when a metadata leader is known. */
+  @Command(name = "status", mixinStandardHelpOptions = true,
+      description = "Show nodes and the metadata leader; exit 0 only when a metadata leader is known.")
+  static final class ClusterStatus implements Callable<Integer> {
+    @ParentCommand
+    ClusterCommand parent;
+    @Mixin
+    BootstrapOption bootstrap;
+    @Option(names = "--timeout-ms", defaultValue = "5000", description = "Give up after this long (default 5000).")
+    long timeoutMs;
+
+    @Override
+    public Integer call() {
+      LogCtl root = parent.root;
+      try (Admin admin = Admin.create(root.bootstrap(bootstrap), Duration.ofMillis(timeoutMs), root.channelFactory)) {
+        DescribeClusterResponse r = admin.describeCluster();
+        root.out.print(formatClusterStatus(r));
+        return r.getMetadataLeader() >= 0 ? 0 : EXIT_ERROR;
+      }
+    }
+  }
+
+  /**
+   * The output of {@code cluster status}: header {@code NODE  ADDRESS  UP  VOTER}, per node
+   * {@code <id>  <host:port>  <yes|no>  <yes|no>}, then {@code metadata leader: <id|none>}.
+   *
+   * @param r the cluster description
+   * @return the lines, each ending with a newline
+   */
+  public static String formatClusterStatus(DescribeClusterResponse r) {
+    String nl = System.lineSeparator();
+    StringBuilder sb = new StringBuilder("NODE  ADDRESS  UP  VOTER").append(nl);
+    List<NodeStatus> nodes = new ArrayList<>(r.getNodesList());
+    nodes.sort(Comparator.comparingInt(n -> n.getNode().getId()));
+    for (NodeStatus n : nodes) {
+      sb.append(n.getNode().getId()).append("  ").append(n.getNode().getHost()).append(':')
+          .append(n.getNode().getClientPort()).append("  ").append(n.getUp() ? "yes" : "no").append("  ")
+          .append(n.getMetadataVoter() ? "yes" : "no").append(nl);
+    }
+    sb.append("metadata leader: ").append(r.getMetadataLeader() >= 0 ? String.valueOf(r.getMetadataLeader()) : "none")
+        .append(nl);
+    return sb.toString();
+  }
+}

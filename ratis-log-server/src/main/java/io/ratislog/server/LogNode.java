@@ -102,6 +102,8 @@ public final class LogNode implements Closeable {
         .addService(new LogServiceImpl(config, raftServer, metadata, readExecutor))
         .addService(adminService)
         .maxInboundMessageSize(config.maxBatchBytes() + 1024 * 1024)
+        .permitKeepAliveTime(10, TimeUnit.SECONDS)
+        .permitKeepAliveWithoutCalls(true)
         .build()
         .start();
     LOG.info("node {} up: raft {}:{}, clients {}:{}, data {}", config.nodeId(), config.bindHost(), self.raftPort(),

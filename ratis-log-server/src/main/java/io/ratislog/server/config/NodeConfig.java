@@ -31,6 +31,7 @@ public final class NodeConfig {
   public static final int DEFAULT_MAX_RECORD_BYTES = 1024 * 1024;
   public static final long DEFAULT_SNAPSHOT_THRESHOLD = 20_000;
   public static final long DEFAULT_SEGMENT_BYTES = 64L * 1024 * 1024;
+  public static final long DEFAULT_RAFT_SEGMENT_BYTES = 32L * 1024 * 1024;
   public static final int DEFAULT_PRODUCE_TIMEOUT_MS = 10_000;
   public static final int DEFAULT_MAX_FETCH_WAIT_MS = 30_000;
   public static final int DEFAULT_ELECTION_TIMEOUT_MIN_MS = 150;
@@ -39,7 +40,7 @@ public final class NodeConfig {
   private static final Set<String> KNOWN_KEYS = Set.of(
       "node.id", "peers", "data.dir", "bind.host", "metadata.voters", "max.batch.bytes",
       "max.record.bytes", "snapshot.threshold.entries", "segment.bytes", "produce.timeout.ms",
-      "max.fetch.wait.ms", "election.timeout.min.ms", "election.timeout.max.ms", "unsafe.async.flush");
+      "max.fetch.wait.ms", "raft.segment.bytes", "election.timeout.min.ms", "election.timeout.max.ms", "unsafe.async.flush");
 
   private final int nodeId;
   private final List<PeerInfo> peers;
@@ -50,6 +51,7 @@ public final class NodeConfig {
   private final int maxRecordBytes;
   private final long snapshotThresholdEntries;
   private final long segmentBytes;
+  private final long raftSegmentBytes;
   private final int produceTimeoutMs;
   private final int maxFetchWaitMs;
   private final int electionTimeoutMinMs;
@@ -74,6 +76,7 @@ public final class NodeConfig {
     this.maxRecordBytes = intKey(p, "max.record.bytes", DEFAULT_MAX_RECORD_BYTES, 16, maxBatchBytes);
     this.snapshotThresholdEntries = longKey(p, "snapshot.threshold.entries", DEFAULT_SNAPSHOT_THRESHOLD, 16, Long.MAX_VALUE);
     this.segmentBytes = longKey(p, "segment.bytes", DEFAULT_SEGMENT_BYTES, 64 * 1024, 1L << 31);
+    this.raftSegmentBytes = longKey(p, "raft.segment.bytes", DEFAULT_RAFT_SEGMENT_BYTES, 64 * 1024, 1L << 31);
     this.produceTimeoutMs = intKey(p, "produce.timeout.ms", DEFAULT_PRODUCE_TIMEOUT_MS, 100, 600_000);
     this.maxFetchWaitMs = intKey(p, "max.fetch.wait.ms", DEFAULT_MAX_FETCH_WAIT_MS, 0, 600_000);
     this.electionTimeoutMinMs = intKey(p, "election.timeout.min.ms", DEFAULT_ELECTION_TIMEOUT_MIN_MS, 50, 60_000);
@@ -211,6 +214,11 @@ public final class NodeConfig {
 
   public long segmentBytes() {
     return segmentBytes;
+  }
+
+  /** Size of a Raft log segment; the Raft log is purged a whole closed segment at a time. */
+  public long raftSegmentBytes() {
+    return raftSegmentBytes;
   }
 
   public int produceTimeoutMs() {

@@ -25,10 +25,10 @@ public final class RaftPropertiesFactory {
     RaftServerConfigKeys.Rpc.setTimeoutMax(p, TimeDuration.valueOf(config.electionTimeoutMaxMs(), TimeUnit.MILLISECONDS));
 
     // A batch is one entry: every buffer on its way must hold the largest one, with room for framing.
-    SizeInBytes entryRoom = SizeInBytes.valueOf(2L * config.maxBatchBytes() + 1024 * 1024);
+    SizeInBytes entryRoom = SizeInBytes.valueOf(2L * config.maxBatchBytes() + 64 * 1024);
     RaftServerConfigKeys.Log.Appender.setBufferByteLimit(p, entryRoom);
     RaftServerConfigKeys.Log.setWriteBufferSize(p, SizeInBytes.valueOf(entryRoom.getSize() + 64 * 1024));
-    GrpcConfigKeys.setMessageSizeMax(p, SizeInBytes.valueOf(entryRoom.getSize() * 2));
+    GrpcConfigKeys.setMessageSizeMax(p, SizeInBytes.valueOf(entryRoom.getSize() * 2 + 1024 * 1024));
     RaftServerConfigKeys.Write.setByteLimit(p, SizeInBytes.valueOf(256L * 1024 * 1024));
 
     // The acknowledgement is a promise: the Raft log is forced before an entry counts towards the quorum.
@@ -39,6 +39,7 @@ public final class RaftPropertiesFactory {
     RaftServerConfigKeys.Snapshot.setAutoTriggerThreshold(p, config.snapshotThresholdEntries());
     RaftServerConfigKeys.Snapshot.setRetentionFileNum(p, 2);
     RaftServerConfigKeys.Log.setPurgeUptoSnapshotIndex(p, true);
+    RaftServerConfigKeys.Log.setSegmentSizeMax(p, SizeInBytes.valueOf(Math.max(config.raftSegmentBytes(), entryRoom.getSize())));
     RaftServerConfigKeys.Log.setPurgeGap(p, (int) Math.min(1024, config.snapshotThresholdEntries()));
     RaftServerConfigKeys.Log.Appender.setInstallSnapshotEnabled(p, true);
     return p;

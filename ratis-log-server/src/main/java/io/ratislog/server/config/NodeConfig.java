@@ -69,7 +69,7 @@ public final class NodeConfig {
     if (peers.stream().noneMatch(peer -> peer.id() == nodeId)) {
       throw new ConfigException("node.id", "node " + nodeId + " is not in peers " + required(p, "peers"));
     }
-    this.dataDir = Path.of(required(p, "data.dir"));
+    this.dataDir = Path.of(required(p, "data.dir")).toAbsolutePath();
     this.bindHost = p.getProperty("bind.host", self().host()).trim();
     this.metadataVoters = intKey(p, "metadata.voters", DEFAULT_METADATA_VOTERS, 1, 1_000);
     this.maxBatchBytes = intKey(p, "max.batch.bytes", DEFAULT_MAX_BATCH_BYTES, 1024, 64 * 1024 * 1024);

@@ -45,7 +45,7 @@ final class PartitionSnapshotStore implements StateMachineStorage {
 
   @Override
   public void init(RaftStorage raftStorage) throws IOException {
-    this.smDir = raftStorage.getStorageDir().getStateMachineDir().toPath();
+    this.smDir = raftStorage.getStorageDir().getStateMachineDir().toPath().toAbsolutePath();
     Files.createDirectories(smDir);
     load();
   }

@@ -241,6 +241,11 @@ public final class LogServiceImpl extends LogServiceGrpc.LogServiceImplBase {
       reply(out, b.build());
       return;
     }
+    if (!caughtUp(route)) {
+      reply(out, ListOffsetsResponse.newBuilder().setError(Errors.of(ErrorCode.LEADER_NOT_AVAILABLE,
+          "the new leader of " + request.getTopic() + "-" + request.getPartition() + " is still applying committed entries")).build());
+      return;
+    }
     PartitionStateMachine sm = route.stateMachine();
     long start = sm.logStartOffset();
     long end = sm.logEndOffset();

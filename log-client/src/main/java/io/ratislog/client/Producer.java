@@ -29,6 +29,10 @@ import org.slf4j.LoggerFactory;
  * {@code maxInFlightPerPartition = 1} (the default) a partition's next batch is sent only after the
  * previous one completed, so records of a partition are stored in send order.
  *
+ * <p>The {@link DeliveryMode} decides what a failure may cost: at-most-once never resends a batch that may
+ * have been written, at-least-once retries, and exactly-once (the default) retries inside an idempotent
+ * {@link ProducerSession} so that a retry of a written batch is answered with its original offsets.
+ *
  * <p>Every future returned by {@link #send} completes, with the record's metadata or with a
  * {@link RatislogException}. Thread-safe.
  */
@@ -46,6 +50,8 @@ public final class Producer implements AutoCloseable {
   private final RecordAccumulator accumulator;
   private final BufferPool bufferPool;
   private final ScheduledExecutorService retryScheduler;
+  /** The idempotent session in EXACTLY_ONCE mode, else null. */
+  private final ProducerSession session;
   private final Thread senderThread;
   private volatile boolean running = true;
   private volatile boolean closed;
@@ -61,6 +67,8 @@ public final class Producer implements AutoCloseable {
     this.accumulator = new RecordAccumulator(config.batchSizeBytes(), config.lingerMs(),
         config.deliveryTimeoutMs(), config.maxInFlightPerPartition());
     this.bufferPool = new BufferPool(config.bufferMemoryBytes());
+    this.session = config.idempotent()
+        ? new ProducerSession(conn, config.requestTimeoutMs(), config.deliveryTimeoutMs()) : null;
     int id = IDS.incrementAndGet();
     this.retryScheduler = Executors.newSingleThreadScheduledExecutor(r -> {
       Thread t = new Thread(r, "ratislog-producer-" + id + "-retry");
@@ -292,7 +300,7 @@ public final class Producer implements AutoCloseable {
     }
     ProduceRequest req;
     try {
-      req = b.request(serverTimeoutMs());
+      req = b.request(serverTimeoutMs(), session);
     } catch (Throwable t) {
       fail(b, RatislogException.wrap(t));
       return;
@@ -408,6 +416,9 @@ public final class Producer implements AutoCloseable {
   private void fail(ProducerBatch b, RatislogException e) {
     if (!b.markFinished()) {
       return;
+    }
+    if (session != null && b.producerId >= 0) {
+      session.reset(b.producerId);
     }
     for (CompletableFuture<RecordMetadata> f : b.futures) {
       f.completeExceptionally(e);

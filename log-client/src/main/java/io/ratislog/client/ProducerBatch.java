@@ -28,6 +28,8 @@ final class ProducerBatch {
   long firstUnknownTopicNanos;
   volatile RatislogException lastError;
   private ProduceRequest request;
+  /** The session this batch was stamped with, or -1 (not idempotent, or not stamped yet). */
+  volatile long producerId = -1;
 
   ProducerBatch(TopicPartition tp, long createdNanos, long deadlineNanos) {
     this.tp = tp;
@@ -46,12 +48,18 @@ final class ProducerBatch {
   }
 
   /** The request, encoded once: retries resend exactly the same bytes. */
-  synchronized ProduceRequest request(int serverTimeoutMs) {
+  synchronized ProduceRequest request(int serverTimeoutMs, ProducerSession session) {
     if (request == null) {
       RecordCodec.Encoded enc = RecordCodec.encode(records);
-      request = ProduceRequest.newBuilder().setTopic(tp.topic()).setPartition(tp.partition())
+      ProduceRequest.Builder b = ProduceRequest.newBuilder().setTopic(tp.topic()).setPartition(tp.partition())
           .setRecords(enc.bytes()).setCrc32C(enc.crc32c()).setRecordCount(enc.count())
-          .setProducerId(-1).setTimeoutMs(serverTimeoutMs).build();
+          .setProducerId(-1).setTimeoutMs(serverTimeoutMs);
+      if (session != null) {
+        ProducerSession.Stamp stamp = session.stamp(tp, enc.count());
+        b.setProducerId(stamp.producerId()).setProducerEpoch(stamp.epoch()).setBaseSequence(stamp.baseSequence());
+        producerId = stamp.producerId();
+      }
+      request = b.build();
     }
     return request;
   }

@@ -13,16 +13,14 @@ import java.util.Objects;
  *                                included; also bounds send()'s blocking on metadata and memory
  * @param maxInFlightPerPartition batches of one partition sent without waiting for the previous
  *                                one; 1 preserves order even across retries
- * @param retries                 whether failed batches are retried; when false a batch is resent
- *                                only after errors that prove it was not appended (NOT_LEADER,
- *                                LEADER_NOT_AVAILABLE, UNKNOWN_TOPIC_OR_PARTITION during the grace)
+ * @param delivery                the delivery mode (see {@link DeliveryMode}); default EXACTLY_ONCE
  * @param bufferMemoryBytes       memory for unsent records; send() blocks when it is used up
  * @param unknownTopicRetryMs     how long UNKNOWN_TOPIC_OR_PARTITION is retried (metadata
  *                                propagation right after topic creation)
  * @param channelFactory          opens the channel to a node
  */
 public record ProducerConfig(String bootstrap, int batchSizeBytes, long lingerMs, long requestTimeoutMs,
-    long deliveryTimeoutMs, int maxInFlightPerPartition, boolean retries, long bufferMemoryBytes,
+    long deliveryTimeoutMs, int maxInFlightPerPartition, DeliveryMode delivery, long bufferMemoryBytes,
     long unknownTopicRetryMs, ChannelFactory channelFactory) {
 
   /**
@@ -34,7 +32,7 @@ public record ProducerConfig(String bootstrap, int batchSizeBytes, long lingerMs
    * @param requestTimeoutMs        &gt; 0
    * @param deliveryTimeoutMs       &gt; 0
    * @param maxInFlightPerPartition &gt; 0
-   * @param retries                 retry switch
+   * @param delivery                delivery mode, not null
    * @param bufferMemoryBytes       &gt; 0
    * @param unknownTopicRetryMs     &gt;= 0
    * @param channelFactory          not null
@@ -42,6 +40,11 @@ public record ProducerConfig(String bootstrap, int batchSizeBytes, long lingerMs
   public ProducerConfig {
     Objects.requireNonNull(bootstrap, "bootstrap");
     Objects.requireNonNull(channelFactory, "channelFactory");
+    Objects.requireNonNull(delivery, "delivery");
+    if (delivery == DeliveryMode.EXACTLY_ONCE && maxInFlightPerPartition > 5) {
+      throw new IllegalArgumentException("EXACTLY_ONCE allows at most 5 batches in flight per partition"
+          + " (the partitions' dedup window), got " + maxInFlightPerPartition);
+    }
     if (batchSizeBytes <= 0 || lingerMs < 0 || requestTimeoutMs <= 0 || deliveryTimeoutMs <= 0
         || maxInFlightPerPartition <= 0 || bufferMemoryBytes <= 0 || unknownTopicRetryMs < 0) {
       throw new IllegalArgumentException("invalid producer config");
@@ -49,8 +52,24 @@ public record ProducerConfig(String bootstrap, int batchSizeBytes, long lingerMs
   }
 
   /**
+   * Whether failed batches are retried (every mode but {@link DeliveryMode#AT_MOST_ONCE}). Even without
+   * retries a batch is resent after answers that prove it was not appended (NOT_LEADER,
+   * LEADER_NOT_AVAILABLE, UNKNOWN_TOPIC_OR_PARTITION during the grace).
+   *
+   * @return the retry switch
+   */
+  public boolean retries() {
+    return delivery != DeliveryMode.AT_MOST_ONCE;
+  }
+
+  /** Whether batches are sent inside an idempotent producer session. */
+  public boolean idempotent() {
+    return delivery == DeliveryMode.EXACTLY_ONCE;
+  }
+
+  /**
    * A builder with the defaults: batch 256 KiB, linger 5 ms, request timeout 10 s, delivery timeout
-   * 60 s, 1 in-flight batch per partition, retries on, 64 MiB buffer memory, unknown-topic retry 5 s.
+   * 60 s, 1 in-flight batch per partition, EXACTLY_ONCE, 64 MiB buffer memory, unknown-topic retry 5 s.
    *
    * @param bootstrap {@code host:port,...}
    * @return the builder
@@ -67,7 +86,7 @@ public record ProducerConfig(String bootstrap, int batchSizeBytes, long lingerMs
     private long requestTimeoutMs = 10_000;
     private long deliveryTimeoutMs = 60_000;
     private int maxInFlightPerPartition = 1;
-    private boolean retries = true;
+    private DeliveryMode delivery = DeliveryMode.EXACTLY_ONCE;
     private long bufferMemoryBytes = 64L * 1024 * 1024;
     private long unknownTopicRetryMs = 5_000;
     private ChannelFactory channelFactory = ChannelFactory.plaintext();
@@ -141,13 +160,29 @@ public record ProducerConfig(String bootstrap, int batchSizeBytes, long lingerMs
     }
 
     /**
-     * Sets the whether to retry.
+     * Shorthand for the delivery mode: false means {@link DeliveryMode#AT_MOST_ONCE}; true keeps a retrying
+     * mode (or picks {@link DeliveryMode#AT_LEAST_ONCE} after AT_MOST_ONCE).
      *
-     * @param v the whether to retry
+     * @param v whether to retry
      * @return this builder
      */
     public Builder retries(boolean v) {
-      retries = v;
+      if (!v) {
+        delivery = DeliveryMode.AT_MOST_ONCE;
+      } else if (delivery == DeliveryMode.AT_MOST_ONCE) {
+        delivery = DeliveryMode.AT_LEAST_ONCE;
+      }
+      return this;
+    }
+
+    /**
+     * Sets the delivery mode.
+     *
+     * @param v the mode
+     * @return this builder
+     */
+    public Builder delivery(DeliveryMode v) {
+      delivery = v;
       return this;
     }
 
@@ -191,7 +226,7 @@ public record ProducerConfig(String bootstrap, int batchSizeBytes, long lingerMs
      */
     public ProducerConfig build() {
       return new ProducerConfig(bootstrap, batchSizeBytes, lingerMs, requestTimeoutMs, deliveryTimeoutMs,
-          maxInFlightPerPartition, retries, bufferMemoryBytes, unknownTopicRetryMs, channelFactory);
+          maxInFlightPerPartition, delivery, bufferMemoryBytes, unknownTopicRetryMs, channelFactory);
     }
   }
 }

@@ -57,10 +57,15 @@ public final class RetryPolicy {
    * Whether a gRPC status (a request that reached no server) is retriable.
    *
    * @param code the gRPC status code
-   * @return true for UNAVAILABLE and DEADLINE_EXCEEDED
+   * @return true for UNAVAILABLE, DEADLINE_EXCEEDED, and CANCELLED (the client never cancels a call it still
+   *         wants, so CANCELLED means the server or the connection went away mid-call: a node shutting down
+   *         or killed), and ABORTED and UNKNOWN (a server or proxy failing the stream)
    */
   public static boolean isRetriable(Status.Code code) {
-    return code == Status.Code.UNAVAILABLE || code == Status.Code.DEADLINE_EXCEEDED;
+    return switch (code) {
+      case UNAVAILABLE, DEADLINE_EXCEEDED, CANCELLED, ABORTED, UNKNOWN -> true;
+      default -> false;
+    };
   }
 
   /**

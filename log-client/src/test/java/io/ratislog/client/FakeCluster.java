@@ -198,6 +198,10 @@ final class FakeCluster implements AutoCloseable {
     servers.forEach(Server::shutdownNow);
   }
 
+  /** Next expected sequence per producer id, topic and partition (idempotent sessions). */
+  private final java.util.Map<String, Integer> sequences = new java.util.concurrent.ConcurrentHashMap<>();
+  private final java.util.concurrent.atomic.AtomicLong producerIds = new java.util.concurrent.atomic.AtomicLong();
+
   private final class Log extends LogServiceGrpc.LogServiceImplBase {
     private final int id;
 
@@ -234,14 +238,31 @@ final class FakeCluster implements AutoCloseable {
         }
       } else if (RecordCodec.crc32c(req.getRecords()) != req.getCrc32C()) {
         r.setError(err(ErrorCode.CORRUPT_BATCH, "crc mismatch"));
-      } else if (req.getProducerId() != -1) {
-        r.setError(err(ErrorCode.INVALID_REQUEST, "producer_id must be -1"));
+      } else if (req.getProducerId() >= 0 && req.getBaseSequence() != expectedSequence(req)) {
+        r.setError(err(ErrorCode.OUT_OF_ORDER_SEQUENCE, "expected sequence " + expectedSequence(req)
+            + ", got " + req.getBaseSequence()));
       } else {
+        if (req.getProducerId() >= 0) {
+          sequences.put(req.getProducerId() + "/" + req.getTopic() + "/" + req.getPartition(),
+              req.getBaseSequence() + req.getRecordCount());
+        }
         long base = appendRaw(req.getTopic(), req.getPartition(), req.getRecords(), req.getCrc32C(),
             req.getRecordCount());
         r.setError(OK).setBaseOffset(base).setLogAppendTimeMs(System.currentTimeMillis());
       }
       obs.onNext(r.build());
+      obs.onCompleted();
+    }
+
+    private int expectedSequence(ProduceRequest req) {
+      return sequences.getOrDefault(req.getProducerId() + "/" + req.getTopic() + "/" + req.getPartition(), 0);
+    }
+
+    @Override
+    public void initProducer(io.ratislog.proto.InitProducerRequest req,
+                             StreamObserver<io.ratislog.proto.InitProducerResponse> obs) {
+      obs.onNext(io.ratislog.proto.InitProducerResponse.newBuilder().setError(OK)
+          .setProducerId(producerIds.incrementAndGet()).build());
       obs.onCompleted();
     }
 

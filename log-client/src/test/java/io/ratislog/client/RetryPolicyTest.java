@@ -32,6 +32,7 @@ class RetryPolicyTest {
   void transportClassification() {
     assertTrue(RetryPolicy.isRetriable(Status.Code.UNAVAILABLE));
     assertTrue(RetryPolicy.isRetriable(Status.Code.DEADLINE_EXCEEDED));
+    assertTrue(RetryPolicy.isRetriable(Status.Code.CANCELLED), "a node killed mid-call resets the stream");
     assertFalse(RetryPolicy.isRetriable(Status.Code.UNIMPLEMENTED));
     assertFalse(RetryPolicy.isRetriable(Status.Code.INVALID_ARGUMENT));
     assertTrue(RetryPolicy.isRetriable(new CompletionException(Status.UNAVAILABLE.asRuntimeException())));

@@ -1,6 +1,8 @@
 package io.ratislog.server;
 
 import io.grpc.Server;
+import io.grpc.ServerInterceptor;
+import io.grpc.ServerInterceptors;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.ratislog.server.config.NodeConfig;
 import io.ratislog.server.config.PeerInfo;
@@ -50,9 +52,19 @@ public final class LogNode implements Closeable {
   private AdminServiceImpl adminService;
   private Server grpcServer;
   private ExecutorService readExecutor;
+  private final List<ServerInterceptor> interceptors;
 
   public LogNode(NodeConfig config) {
+    this(config, List.of());
+  }
+
+  /**
+   * A node whose client-facing services run behind the given interceptors (outermost first): the seam for
+   * authentication and quotas, and for tests that lose responses after the server acted on a request.
+   */
+  public LogNode(NodeConfig config, List<ServerInterceptor> interceptors) {
     this.config = config;
+    this.interceptors = List.copyOf(interceptors);
   }
 
   /** The metadata group: the first {@link NodeConfig#metadataVoterCount()} nodes vote, the rest listen. */
@@ -99,8 +111,8 @@ public final class LogNode implements Closeable {
     adminService = new AdminServiceImpl(config, raftServer, metadata, metadataClient);
     PeerInfo self = config.self();
     grpcServer = NettyServerBuilder.forAddress(new InetSocketAddress(config.bindHost(), self.clientPort()))
-        .addService(new LogServiceImpl(config, raftServer, metadata, readExecutor))
-        .addService(adminService)
+        .addService(ServerInterceptors.intercept(new LogServiceImpl(config, raftServer, metadata, metadataClient, readExecutor), interceptors))
+        .addService(ServerInterceptors.intercept(adminService, interceptors))
         .maxInboundMessageSize(config.maxBatchBytes() + 1024 * 1024)
         .permitKeepAliveTime(10, TimeUnit.SECONDS)
         .permitKeepAliveWithoutCalls(true)

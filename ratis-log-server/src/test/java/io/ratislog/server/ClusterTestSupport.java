@@ -73,6 +73,29 @@ final class ClusterTestSupport {
     }
   }
 
+  /** Reads every partition from the beginning until no new record arrived for {@code idleMs} (bounded at 60 s). */
+  static List<ConsumerRecord> readUntilIdle(MiniCluster c, String topic, int partitions, long idleMs) {
+    try (Consumer consumer = consumer(c)) {
+      List<TopicPartition> tps = new ArrayList<>();
+      for (int p = 0; p < partitions; p++) {
+        tps.add(new TopicPartition(topic, p));
+      }
+      consumer.assign(tps);
+      consumer.seekToBeginning(tps);
+      List<ConsumerRecord> out = new ArrayList<>();
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+      long lastNew = System.nanoTime();
+      while (System.nanoTime() < deadline && System.nanoTime() - lastNew < TimeUnit.MILLISECONDS.toNanos(idleMs)) {
+        List<ConsumerRecord> batch = consumer.poll(Duration.ofMillis(200));
+        if (!batch.isEmpty()) {
+          out.addAll(batch);
+          lastNew = System.nanoTime();
+        }
+      }
+      return out;
+    }
+  }
+
   /** Every acknowledged record is read back at exactly the offset its acknowledgement named. */
   static void assertAllAckedReadAtTheirOffsets(Map<String, RecordMetadata> acked, List<ConsumerRecord> read) {
     Map<String, ConsumerRecord> byPosition = new HashMap<>();

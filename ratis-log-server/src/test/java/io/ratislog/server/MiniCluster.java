@@ -18,8 +18,9 @@ import java.util.StringJoiner;
 public final class MiniCluster implements AutoCloseable {
   private final Path root;
   private final Map<Integer, Properties> configs = new HashMap<>();
-  private final Map<Integer, LogNode> nodes = new HashMap<>();
+  private final Map<Integer, LogNode> nodes = new java.util.concurrent.ConcurrentHashMap<>();
   private final List<Integer> ids = new ArrayList<>();
+  private final Map<Integer, List<io.grpc.ServerInterceptor>> interceptors = new HashMap<>();
 
   public MiniCluster(Path root, int size, Properties extra) throws IOException {
     this.root = root;
@@ -46,8 +47,13 @@ public final class MiniCluster implements AutoCloseable {
     return this;
   }
 
+  /** Puts interceptors in front of node {@code id}'s client services from its next start on. */
+  public void intercept(int id, io.grpc.ServerInterceptor... list) {
+    interceptors.put(id, List.of(list));
+  }
+
   public void start(int id) throws IOException {
-    LogNode node = new LogNode(NodeConfig.of(configs.get(id)));
+    LogNode node = new LogNode(NodeConfig.of(configs.get(id)), interceptors.getOrDefault(id, List.of()));
     node.start();
     nodes.put(id, node);
   }

@@ -33,6 +33,7 @@ public final class NodeConfig {
   public static final long DEFAULT_SEGMENT_BYTES = 64L * 1024 * 1024;
   public static final long DEFAULT_RAFT_SEGMENT_BYTES = 32L * 1024 * 1024;
   public static final int DEFAULT_PRODUCE_TIMEOUT_MS = 10_000;
+  public static final long DEFAULT_PRODUCER_EXPIRY_MS = 24L * 60 * 60 * 1000;
   public static final int DEFAULT_MAX_FETCH_WAIT_MS = 30_000;
   public static final int DEFAULT_ELECTION_TIMEOUT_MIN_MS = 150;
   public static final int DEFAULT_ELECTION_TIMEOUT_MAX_MS = 300;
@@ -40,7 +41,7 @@ public final class NodeConfig {
   private static final Set<String> KNOWN_KEYS = Set.of(
       "node.id", "peers", "data.dir", "bind.host", "metadata.voters", "max.batch.bytes",
       "max.record.bytes", "snapshot.threshold.entries", "segment.bytes", "produce.timeout.ms",
-      "max.fetch.wait.ms", "raft.segment.bytes", "election.timeout.min.ms", "election.timeout.max.ms", "unsafe.async.flush");
+      "max.fetch.wait.ms", "raft.segment.bytes", "producer.expiry.ms", "election.timeout.min.ms", "election.timeout.max.ms", "unsafe.async.flush");
 
   private final int nodeId;
   private final List<PeerInfo> peers;
@@ -53,6 +54,7 @@ public final class NodeConfig {
   private final long segmentBytes;
   private final long raftSegmentBytes;
   private final int produceTimeoutMs;
+  private final long producerExpiryMs;
   private final int maxFetchWaitMs;
   private final int electionTimeoutMinMs;
   private final int electionTimeoutMaxMs;
@@ -78,6 +80,7 @@ public final class NodeConfig {
     this.segmentBytes = longKey(p, "segment.bytes", DEFAULT_SEGMENT_BYTES, 64 * 1024, 1L << 31);
     this.raftSegmentBytes = longKey(p, "raft.segment.bytes", DEFAULT_RAFT_SEGMENT_BYTES, 64 * 1024, 1L << 31);
     this.produceTimeoutMs = intKey(p, "produce.timeout.ms", DEFAULT_PRODUCE_TIMEOUT_MS, 100, 600_000);
+    this.producerExpiryMs = longKey(p, "producer.expiry.ms", DEFAULT_PRODUCER_EXPIRY_MS, 1_000, Long.MAX_VALUE);
     this.maxFetchWaitMs = intKey(p, "max.fetch.wait.ms", DEFAULT_MAX_FETCH_WAIT_MS, 0, 600_000);
     this.electionTimeoutMinMs = intKey(p, "election.timeout.min.ms", DEFAULT_ELECTION_TIMEOUT_MIN_MS, 50, 60_000);
     this.electionTimeoutMaxMs = intKey(p, "election.timeout.max.ms", Math.max(DEFAULT_ELECTION_TIMEOUT_MAX_MS, electionTimeoutMinMs + 50), electionTimeoutMinMs + 1, 120_000);
@@ -223,6 +226,14 @@ public final class NodeConfig {
 
   public int produceTimeoutMs() {
     return produceTimeoutMs;
+  }
+
+  /**
+   * How long a partition remembers an idle idempotent producer. The leader stamps it into every entry, so a
+   * cluster whose nodes disagree on it still decides alike on every replica.
+   */
+  public long producerExpiryMs() {
+    return producerExpiryMs;
   }
 
   public int maxFetchWaitMs() {

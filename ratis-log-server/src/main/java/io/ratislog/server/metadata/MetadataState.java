@@ -16,18 +16,20 @@ import java.util.TreeMap;
 
 /**
  * The cluster's metadata as the metadata group's state machine holds it: topics with their partitions'
- * placement. A pure, deterministic function of the applied commands: the same commands in the same order give
+ * placement, and the producer-id counter (ids are never reused, so a session can always be told apart). A pure, deterministic function of the applied commands: the same commands in the same order give
  * the same state on every replica. Readers get immutable copies; {@link #apply} runs on the apply thread only.
  */
 public final class MetadataState {
   private final Map<String, TopicRecord> topics = new TreeMap<>();
   private long nextTopicId = 1;
+  private long nextProducerId = 1;
 
   /** Applies one command and answers what happened. */
   public synchronized MetadataResult apply(MetadataCommand command) {
     return switch (command.getKindCase()) {
       case CREATE_TOPIC -> createTopic(command.getCreateTopic());
       case DELETE_TOPIC -> deleteTopic(command.getDeleteTopic());
+      case ALLOCATE_PRODUCER_ID -> MetadataResult.newBuilder().setProducerId(nextProducerId++).build();
       case KIND_NOT_SET -> error(ErrorCode.INVALID_REQUEST, "empty metadata command");
     };
   }
@@ -84,7 +86,8 @@ public final class MetadataState {
   }
 
   public synchronized MetadataSnapshot toSnapshot() {
-    return MetadataSnapshot.newBuilder().setNextTopicId(nextTopicId).addAllTopics(topics.values()).build();
+    return MetadataSnapshot.newBuilder().setNextTopicId(nextTopicId).setNextProducerId(nextProducerId)
+        .addAllTopics(topics.values()).build();
   }
 
   public synchronized void restore(MetadataSnapshot snapshot) {
@@ -93,5 +96,6 @@ public final class MetadataState {
       topics.put(t.getName(), t);
     }
     nextTopicId = snapshot.getNextTopicId();
+    nextProducerId = Math.max(1, snapshot.getNextProducerId());
   }
 }

@@ -89,10 +89,12 @@ final class PartitionSnapshotStore implements StateMachineStorage {
   /**
    * Records a snapshot at {@code ti}. The caller has sealed and forced every segment in {@code segmentFiles}.
    */
-  void save(TermIndex ti, long nextOffset, long logStartOffset, List<Path> segmentFiles) throws IOException {
+  void save(TermIndex ti, long nextOffset, long logStartOffset, List<Path> segmentFiles,
+            List<io.ratislog.server.entries.ProducerStateRecord> producers) throws IOException {
     PartitionSnapshotMeta.Builder b = PartitionSnapshotMeta.newBuilder()
         .setNextOffset(nextOffset)
-        .setLogStartOffset(logStartOffset);
+        .setLogStartOffset(logStartOffset)
+        .addAllProducers(producers);
     for (Path seg : segmentFiles) {
       b.addSegmentFiles(smDir.relativize(seg.toAbsolutePath()).toString());
     }

@@ -39,6 +39,10 @@ import org.slf4j.LoggerFactory;
  * snapshot records the next offset. On restart the segments are cut back to the snapshot's next offset and
  * Ratis replays every later entry, so a torn or lost unforced tail is rebuilt from the Raft log.
  *
+ * <p>Idempotent producers: a batch with a producer id goes through the {@link ProducerStateTable} first, so
+ * a retried batch is answered with its original offsets and written nowhere; the table is part of every
+ * snapshot and is rebuilt by replay after it, so dedup holds across failover, restart and snapshot install.
+ *
  * <p>Threads: Ratis applies entries and takes snapshots on one thread; fetches read concurrently.
  */
 public final class PartitionStateMachine extends BaseStateMachine {
@@ -48,6 +52,9 @@ public final class PartitionStateMachine extends BaseStateMachine {
   private final PartitionSnapshotStore store = new PartitionSnapshotStore();
   private final AppendNotifier notifier = new AppendNotifier();
   private volatile SegmentLog log;
+  /** Idempotent producers; touched only on the apply thread (apply, snapshot, open). */
+  private ProducerStateTable producers = new ProducerStateTable();
+  private long nextPurgeMs;
 
   public PartitionStateMachine(SegmentLogConfig segmentConfig) {
     this.segmentConfig = segmentConfig;
@@ -104,6 +111,7 @@ public final class PartitionStateMachine extends BaseStateMachine {
           getGroupId(), opened.logEndOffset(), keepUpTo);
       opened.truncateFrom(keepUpTo);
     }
+    producers = meta == null ? new ProducerStateTable() : ProducerStateTable.fromRecords(meta.getProducersList());
     TermIndex ti = store.getLatestSnapshot() == null ? null : store.getLatestSnapshot().getTermIndex();
     if (ti != null) {
       setLastAppliedTermIndex(ti);
@@ -149,16 +157,37 @@ public final class PartitionStateMachine extends BaseStateMachine {
 
   private AppendResult applyAppend(AppendEntry a) {
     SegmentLog l = requireLog();
+    boolean idempotent = a.getProducerId() >= 0;
+    long now = a.getAppendTimeMs();
+    if (idempotent) {
+      ProducerStateTable.Decision d = producers.check(a.getProducerId(), a.getProducerEpoch(), a.getBaseSequence(),
+          a.getRecordCount(), now, a.getProducerExpiryMs());
+      if (d instanceof ProducerStateTable.Reject r) {
+        return error(r.code(), r.message());
+      }
+      if (d instanceof ProducerStateTable.Duplicate dup) {
+        return AppendResult.newBuilder().setBaseOffset(dup.baseOffset()).setAppendTimeMs(dup.appendTimeMs())
+            .setDuplicate(true).build();
+      }
+    }
     long base = l.logEndOffset();
     try {
-      l.append(base, a.getRecordCount(), a.getAppendTimeMs(), a.getCrc32C(), a.getRecords().toByteArray());
+      l.append(base, a.getRecordCount(), now, a.getCrc32C(), a.getRecords().toByteArray());
     } catch (IOException e) {
       // A replica that cannot write what the quorum committed must stop rather than diverge: Ratis closes
       // the server on an exception thrown from apply.
       throw new UncheckedIOException(getGroupId() + ": cannot append at offset " + base, e);
     }
+    if (idempotent) {
+      producers.recordAppend(a.getProducerId(), a.getProducerEpoch(), a.getBaseSequence(), a.getRecordCount(), base,
+          now, a.getProducerExpiryMs());
+      if (now >= nextPurgeMs) {
+        producers.purgeExpired(now, a.getProducerExpiryMs());
+        nextPurgeMs = now + 60_000;
+      }
+    }
     notifier.publish(l.logEndOffset());
-    return AppendResult.newBuilder().setBaseOffset(base).setAppendTimeMs(a.getAppendTimeMs()).build();
+    return AppendResult.newBuilder().setBaseOffset(base).setAppendTimeMs(now).build();
   }
 
   private static AppendResult error(ErrorCode code, String message) {
@@ -177,7 +206,7 @@ public final class PartitionStateMachine extends BaseStateMachine {
       return -1;
     }
     List<Path> sealed = l.roll();
-    store.save(ti, l.logEndOffset(), l.logStartOffset(), sealed);
+    store.save(ti, l.logEndOffset(), l.logStartOffset(), sealed, producers.toRecords());
     LOG.debug("{}: snapshot at {} (next offset {}, {} segments)", getGroupId(), ti, l.logEndOffset(), sealed.size());
     return ti.getIndex();
   }

@@ -5,6 +5,11 @@ import io.ratislog.proto.ErrorCode;
 import io.ratislog.proto.FetchRequest;
 import io.ratislog.proto.FetchResponse;
 import io.ratislog.proto.FetchedBatch;
+import io.ratislog.proto.InitProducerRequest;
+import io.ratislog.proto.InitProducerResponse;
+import io.ratislog.server.entries.AllocateProducerIdCommand;
+import io.ratislog.server.entries.MetadataCommand;
+import io.ratislog.server.metadata.MetadataClient;
 import io.ratislog.proto.ListOffsetsRequest;
 import io.ratislog.proto.ListOffsetsResponse;
 import io.ratislog.proto.LogServiceGrpc;
@@ -51,11 +56,13 @@ public final class LogServiceImpl extends LogServiceGrpc.LogServiceImplBase {
   private final PartitionRouter router;
   private final RecordBatchValidator validator;
   private final ExecutorService readExecutor;
+  private final MetadataClient metadataClient;
   private final ClientId clientId = ClientId.randomId();
   private final AtomicLong callIds = new AtomicLong();
 
   public LogServiceImpl(NodeConfig config, RaftServer server, io.ratislog.server.metadata.MetadataState metadata,
-                        ExecutorService readExecutor) {
+                        MetadataClient metadataClient, ExecutorService readExecutor) {
+    this.metadataClient = metadataClient;
     this.config = config;
     this.server = server;
     this.router = new PartitionRouter(config, server, metadata);
@@ -86,7 +93,8 @@ public final class LogServiceImpl extends LogServiceGrpc.LogServiceImplBase {
         .setAppendTimeMs(System.currentTimeMillis())
         .setProducerId(request.getProducerId())
         .setProducerEpoch(request.getProducerEpoch())
-        .setBaseSequence(request.getBaseSequence()))
+        .setBaseSequence(request.getBaseSequence())
+        .setProducerExpiryMs(config.producerExpiryMs()))
         .build();
     RaftClientRequest raftRequest = RaftClientRequest.newBuilder()
         .setClientId(clientId)
@@ -104,13 +112,8 @@ public final class LogServiceImpl extends LogServiceGrpc.LogServiceImplBase {
       reply(out, ProduceResponse.newBuilder().setError(Errors.of(ErrorCode.LEADER_NOT_AVAILABLE, e.toString())).build());
       return;
     }
-    submitted.orTimeout(timeoutMs, TimeUnit.MILLISECONDS).whenComplete((r, t) -> {
-      try {
-        reply(out, toProduceResponse(r, t, timeoutMs));
-      } catch (RuntimeException e) {
-        LOG.warn("produce reply failed: {}", e.toString());
-      }
-    });
+    submitted.orTimeout(timeoutMs, TimeUnit.MILLISECONDS)
+        .whenComplete((r, t) -> reply(out, toProduceResponse(r, t, timeoutMs)));
   }
 
   private ProduceResponse toProduceResponse(RaftClientReply r, Throwable t, int timeoutMs) {
@@ -130,14 +133,17 @@ public final class LogServiceImpl extends LogServiceGrpc.LogServiceImplBase {
           return b.setError(Errors.fromNumber(result.getErrorCode(), result.getErrorMessage())).build();
         }
         return b.setError(Errors.NONE).setBaseOffset(result.getBaseOffset())
-            .setLogAppendTimeMs(result.getAppendTimeMs()).build();
+            .setLogAppendTimeMs(result.getAppendTimeMs()).setDuplicate(result.getDuplicate()).build();
       } catch (IOException e) {
         return b.setError(Errors.of(ErrorCode.INTERNAL_ERROR, "unreadable append result: " + e.getMessage())).build();
       }
     }
     NotLeaderException nle = r.getNotLeaderException();
     if (nle != null) {
-      b.setError(Errors.of(ErrorCode.NOT_LEADER, "leadership moved while the batch was proposed"));
+      // The router checked leadership just before: this is a leader that stepped down with the entry pending,
+      // and a later leader may still commit it. So the outcome is unknown, not "certainly not written".
+      b.setError(Errors.of(ErrorCode.TIMEOUT, "leadership moved while the batch was being committed;"
+          + " it may or may not be written"));
       if (nle.getSuggestedLeader() != null) {
         io.ratislog.proto.Node hint = router.node(Integer.parseInt(nle.getSuggestedLeader().getId().toString()));
         if (hint != null) {
@@ -231,6 +237,28 @@ public final class LogServiceImpl extends LogServiceGrpc.LogServiceImplBase {
   }
 
   @Override
+  public void initProducer(InitProducerRequest request, StreamObserver<InitProducerResponse> out) {
+    if (!request.getTransactionalId().isEmpty()) {
+      reply(out, InitProducerResponse.newBuilder().setError(Errors.of(ErrorCode.INVALID_REQUEST,
+          "transactional ids are not supported yet")).build());
+      return;
+    }
+    MetadataCommand command = MetadataCommand.newBuilder()
+        .setAllocateProducerId(AllocateProducerIdCommand.getDefaultInstance()).build();
+    metadataClient.submit(command).whenComplete((result, t) -> {
+      InitProducerResponse.Builder b = InitProducerResponse.newBuilder();
+      if (t != null) {
+        b.setError(Errors.of(ErrorCode.LEADER_NOT_AVAILABLE, "metadata group unavailable: " + t.getMessage()));
+      } else if (result.getErrorCode() != 0) {
+        b.setError(Errors.fromNumber(result.getErrorCode(), result.getErrorMessage()));
+      } else {
+        b.setError(Errors.NONE).setProducerId(result.getProducerId()).setProducerEpoch(0);
+      }
+      reply(out, b.build());
+    });
+  }
+
+  @Override
   public void listOffsets(ListOffsetsRequest request, StreamObserver<ListOffsetsResponse> out) {
     PartitionRouter.Route route = router.route(request.getTopic(), request.getPartition());
     if (!route.ok()) {
@@ -255,7 +283,11 @@ public final class LogServiceImpl extends LogServiceGrpc.LogServiceImplBase {
   }
 
   private static <T> void reply(StreamObserver<T> out, T response) {
-    out.onNext(response);
-    out.onCompleted();
+    try {
+      out.onNext(response);
+      out.onCompleted();
+    } catch (RuntimeException e) {
+      LOG.debug("reply failed (client gone?): {}", e.toString());
+    }
   }
 }

@@ -12,6 +12,9 @@
 # n<ID>/logd.log, n<ID>/logd.pid. Node ID listens for clients on 9090+ID and for Raft on 9190+ID
 # (RATISLOG_CLIENT_PORT_BASE / RATISLOG_RAFT_PORT_BASE change the bases). Only PIDs this script recorded are
 # ever signalled, and only while they still run our Logd.
+# New configs get Raft election timeouts of RATISLOG_ELECTION_TIMEOUT_MIN_MS..RATISLOG_ELECTION_TIMEOUT_MAX_MS
+# (default 1000..2000 ms): N JVMs sharing a few cores stall for longer than the server's 150..300 ms default,
+# and leaders then flap. Set both to empty to use the server's default.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 
@@ -20,6 +23,8 @@ CLIENT_BASE=${RATISLOG_CLIENT_PORT_BASE:-9090}
 RAFT_BASE=${RATISLOG_RAFT_PORT_BASE:-9190}
 HEAP=${RATISLOG_HEAP:-512m}
 WAIT_S=${RATISLOG_WAIT_S:-60}
+ELECTION_MIN_MS=${RATISLOG_ELECTION_TIMEOUT_MIN_MS-1000}
+ELECTION_MAX_MS=${RATISLOG_ELECTION_TIMEOUT_MAX_MS-2000}
 
 die() { echo "cluster.sh: $*" >&2; exit 1; }
 node_dir() { echo "$DATA/n$1"; }
@@ -48,6 +53,8 @@ node.id=$i
 peers=$peers
 data.dir=$(node_dir "$i")
 PROPS
+    [[ -z $ELECTION_MIN_MS ]] || echo "election.timeout.min.ms=$ELECTION_MIN_MS" >> "$(node_dir "$i")/logd.properties"
+    [[ -z $ELECTION_MAX_MS ]] || echo "election.timeout.max.ms=$ELECTION_MAX_MS" >> "$(node_dir "$i")/logd.properties"
   done
   echo "$n" > "$DATA/cluster.size"
 }
@@ -138,7 +145,7 @@ case "$cmd" in
     bootstrap
     ;;
   *)
-    sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'
     exit 2
     ;;
 esac

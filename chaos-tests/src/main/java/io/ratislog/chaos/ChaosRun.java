@@ -1,0 +1,188 @@
+package io.ratislog.chaos;
+
+import io.ratislog.chaos.checker.CheckResult;
+import io.ratislog.chaos.checker.Checker;
+import io.ratislog.chaos.cluster.ClusterSpec;
+import io.ratislog.chaos.cluster.ProcessCluster;
+import io.ratislog.chaos.cluster.RepoLayout;
+import io.ratislog.chaos.history.History;
+import io.ratislog.chaos.history.Op;
+import io.ratislog.chaos.nemesis.NemesisContext;
+import io.ratislog.chaos.nemesis.NemesisScheduler;
+import io.ratislog.chaos.nemesis.Nemeses;
+import io.ratislog.chaos.report.FaultInterval;
+import io.ratislog.chaos.report.MarkdownReport;
+import io.ratislog.chaos.report.TimelineChart;
+import io.ratislog.chaos.workload.AppendWorkload;
+import io.ratislog.chaos.workload.FinalReader;
+import io.ratislog.chaos.workload.WorkloadConfig;
+import io.ratislog.client.RatislogException;
+import io.ratislog.proto.ErrorCode;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One chaos run: start a {@link ProcessCluster}, create the topic, run the append workload while
+ * the {@link NemesisScheduler} injects faults, heal, let the workload recover, drain, read
+ * everything, stop the cluster, then check the history and write {@code history.jsonl},
+ * {@code report.md} and {@code timeline.png} to {@code outDir/<timestamp>/}.
+ */
+public final class ChaosRun {
+  private static final Logger LOG = LoggerFactory.getLogger(ChaosRun.class);
+  /** The topic the workload writes. */
+  public static final String TOPIC = "chaos";
+  /** Examples kept per anomaly kind. */
+  public static final int MAX_EXAMPLES = 10;
+
+  private ChaosRun() {}
+
+  /**
+   * What a run produced.
+   *
+   * @param dir     the results directory
+   * @param result  the checker's verdict
+   * @param timings phase durations in ms
+   * @param error   a harness failure that cut the run short, or null
+   */
+  public record Outcome(Path dir, CheckResult result, Map<String, Long> timings, Throwable error) {}
+
+  /**
+   * Runs.
+   *
+   * @param opts the options
+   * @return the outcome (the report is written even when the run failed half-way)
+   */
+  public static Outcome run(ChaosOptions opts) {
+    long t0 = System.nanoTime();
+    Map<String, Long> timings = new LinkedHashMap<>();
+    Path dir = opts.outDir().resolve(LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
+    try {
+      Files.createDirectories(dir);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    WorkloadConfig cfg = new WorkloadConfig(TOPIC, opts.partitions(), opts.producers(), opts.readers(), opts.mode(),
+        opts.sendsPerSecond(), 1_000_000, 16, Duration.ofSeconds(5), Duration.ofSeconds(20));
+    History history = null;
+    Throwable error = null;
+    ClusterSpec spec = ClusterSpec.small(opts.nodes(), dir.resolve("cluster")).withServerProps(opts.serverProps());
+    LOG.info("chaos run in {}: {}", dir, opts);
+    try (ProcessCluster cluster = new ProcessCluster(spec, RepoLayout.locate())) {
+      try {
+        long t = System.nanoTime();
+        cluster.startAll();
+        cluster.awaitReady(Duration.ofSeconds(60));
+        createTopic(cluster, opts);
+        if (!cluster.awaitLeaders(TOPIC, Duration.ofSeconds(60))) {
+          throw new IllegalStateException("partitions of " + TOPIC + " have no leaders after 60 s");
+        }
+        timings.put("cluster start + topic", ms(t));
+
+        history = new History();
+        AppendWorkload workload = new AppendWorkload(cluster.bootstrap(), cfg, history, opts.seed());
+        NemesisScheduler scheduler = new NemesisScheduler(
+            new NemesisContext(cluster, TOPIC, opts.partitions(), new Random(opts.seed())), history,
+            Nemeses.parse(opts.nemeses()), new NemesisScheduler.Timing(opts.timeLimit(), opts.quietMin(),
+                opts.quietMax(), opts.faultMin(), opts.faultMax()));
+        t = System.nanoTime();
+        workload.start();
+        Thread nemesis = new Thread(scheduler, "nemesis");
+        nemesis.start();
+        nemesis.join(opts.timeLimit().toMillis() + 120_000);
+        if (nemesis.isAlive()) {
+          scheduler.stop();
+          nemesis.join(60_000);
+        }
+        timings.put("faults", ms(t));
+
+        t = System.nanoTime();
+        Thread.sleep(opts.recovery().toMillis());
+        workload.stopAndAwait();
+        timings.put("recovery + drain", ms(t));
+
+        t = System.nanoTime();
+        cluster.awaitLeaders(TOPIC, Duration.ofSeconds(30));
+        FinalReader.readAll(cluster.bootstrap(), cfg, history, Duration.ofSeconds(30));
+        timings.put("final read", ms(t));
+      } catch (Throwable e) {
+        error = e;
+        LOG.error("chaos run failed", e);
+      }
+      long t = System.nanoTime();
+      cluster.stopAll();
+      timings.put("cluster stop", ms(t));
+    } catch (Throwable e) {
+      error = error == null ? e : error;
+    }
+
+    long t = System.nanoTime();
+    List<Op> ops = history == null ? List.of() : history.ops();
+    CheckResult result = Checker.check(ops, opts.mode(), MAX_EXAMPLES);
+    List<FaultInterval> faults = FaultInterval.of(ops);
+    History.write(ops, dir.resolve("history.jsonl"));
+    try {
+      TimelineChart.write(ops, faults, dir.resolve("timeline.png"));
+    } catch (IOException | RuntimeException e) {
+      LOG.warn("cannot draw timeline.png", e);
+    }
+    timings.put("check + report", ms(t));
+    timings.put("total", ms(t0));
+    Map<String, String> params = new LinkedHashMap<>();
+    params.put("nodes", Integer.toString(opts.nodes()));
+    params.put("workload", opts.workload() + " (" + opts.partitions() + " partitions, " + opts.producers()
+        + " producers at " + opts.sendsPerSecond() + "/s, " + opts.readers() + " readers)");
+    params.put("delivery mode", opts.mode().label());
+    params.put("nemeses", opts.nemeses());
+    params.put("time limit", opts.timeLimit().toSeconds() + " s (quiet " + opts.quietMin().toSeconds() + "-"
+        + opts.quietMax().toSeconds() + " s, faults " + opts.faultMin().toSeconds() + "-"
+        + opts.faultMax().toSeconds() + " s)");
+    params.put("seed", Long.toString(opts.seed()));
+    params.put("server overrides", opts.serverProps().toString());
+    params.put("cluster logs", dir.resolve("cluster").toString() + "/n*/logd.{out,err}");
+    if (error != null) {
+      params.put("HARNESS ERROR", error.toString().replace("|", "\\|").replace("\n", " "));
+    }
+    String md = MarkdownReport.render("ratislog chaos run " + dir.getFileName(), params, ops, faults, result,
+        timings, opts.partitions());
+    try {
+      Files.writeString(dir.resolve("report.md"), md);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    LOG.info("chaos run done: {} -> {}", result.summary(), dir.resolve("report.md"));
+    return new Outcome(dir, result, timings, error);
+  }
+
+  private static void createTopic(ProcessCluster cluster, ChaosOptions opts) throws InterruptedException {
+    long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+    while (true) {
+      try {
+        cluster.admin().createTopic(TOPIC, opts.partitions(), Math.min(3, opts.nodes()));
+        return;
+      } catch (RatislogException e) {
+        if (e.code() == ErrorCode.TOPIC_ALREADY_EXISTS) {
+          return; // an earlier attempt went through
+        }
+        if (System.nanoTime() - deadline > 0) {
+          throw e;
+        }
+        Thread.sleep(500);
+      }
+    }
+  }
+
+  private static long ms(long startNanos) {
+    return (System.nanoTime() - startNanos) / 1_000_000;
+  }
+}

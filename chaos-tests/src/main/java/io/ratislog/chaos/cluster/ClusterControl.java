@@ -1,0 +1,82 @@
+package io.ratislog.chaos.cluster;
+
+import java.util.List;
+
+/**
+ * What a nemesis may do to a cluster. Process faults only for now; network faults (partitions via
+ * {@code ip netns}, packet loss) will come as a separate capability that a nemesis asks for, so
+ * that implementations without it (this process cluster on 127.0.0.1) stay valid.
+ */
+public interface ClusterControl {
+  /**
+   * The node ids, ascending.
+   *
+   * @return the ids
+   */
+  List<Integer> nodeIds();
+
+  /**
+   * Whether the node's process is alive (possibly paused).
+   *
+   * @param id node id
+   * @return true when running
+   */
+  boolean isRunning(int id);
+
+  /**
+   * Whether the node is stopped with SIGSTOP.
+   *
+   * @param id node id
+   * @return true when paused
+   */
+  boolean isPaused(int id);
+
+  /**
+   * Kills the node with SIGKILL and waits until it is gone. No-op when not running.
+   *
+   * @param id node id
+   */
+  void kill9(int id);
+
+  /**
+   * Stops the node with SIGSTOP.
+   *
+   * @param id node id
+   */
+  void pause(int id);
+
+  /**
+   * Continues a paused node with SIGCONT. No-op when not paused.
+   *
+   * @param id node id
+   */
+  void resume(int id);
+
+  /**
+   * Starts the node again with its data. No-op when running.
+   *
+   * @param id node id
+   */
+  void start(int id);
+
+  /**
+   * The current leader of a partition as the cluster reports it.
+   *
+   * @param topic     the topic
+   * @param partition the partition
+   * @return the leader's node id, or -1 when unknown or the cluster did not answer
+   */
+  int leaderOf(String topic, int partition);
+
+  /** Resumes every paused node and starts every stopped one. */
+  default void healAll() {
+    for (int id : nodeIds()) {
+      if (isPaused(id)) {
+        resume(id);
+      }
+      if (!isRunning(id)) {
+        start(id);
+      }
+    }
+  }
+}

@@ -1,0 +1,426 @@
+package io.ratislog.chaos.cluster;
+
+import io.ratislog.client.Admin;
+import io.ratislog.client.PartitionInfo;
+import io.ratislog.client.TopicDescription;
+import io.ratislog.proto.DescribeClusterResponse;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.StringJoiner;
+import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A cluster of real {@code logd} JVMs on 127.0.0.1, one per node, with free ports and a directory
+ * per node under the run directory: {@code n<ID>/logd.properties}, {@code n<ID>/data/},
+ * {@code n<ID>/logd.out} and {@code n<ID>/logd.err} (appended across restarts).
+ *
+ * <p>Only processes this object started are ever signalled; a JVM shutdown hook kills whatever is
+ * left if the caller forgot {@link #close()}. Thread-safe.
+ */
+public final class ProcessCluster implements ClusterControl, AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(ProcessCluster.class);
+  /** How long {@link #stopAll()} waits after SIGTERM before SIGKILL. */
+  private static final Duration TERM_GRACE = Duration.ofSeconds(10);
+
+  private final ClusterSpec spec;
+  private final RepoLayout layout;
+  private final Map<Integer, Node> nodes = new TreeMap<>();
+  private final String bootstrap;
+  private final Thread shutdownHook;
+  private volatile Admin admin;
+
+  /** One node: its ports, directory and current process. */
+  private static final class Node {
+    final int id;
+    final int raftPort;
+    final int clientPort;
+    final Path dir;
+    Process process;
+    boolean paused;
+
+    Node(int id, int raftPort, int clientPort, Path dir) {
+      this.id = id;
+      this.raftPort = raftPort;
+      this.clientPort = clientPort;
+      this.dir = dir;
+    }
+
+    boolean alive() {
+      return process != null && process.isAlive();
+    }
+  }
+
+  /**
+   * Writes every node's configuration; starts nothing yet (see {@link #startAll()}).
+   *
+   * @param spec   how to run the nodes
+   * @param layout where the server is built
+   */
+  public ProcessCluster(ClusterSpec spec, RepoLayout layout) {
+    this.spec = spec;
+    this.layout = layout;
+    List<Integer> ports = PortAllocator.freePorts(2 * spec.nodes());
+    StringJoiner peers = new StringJoiner(",");
+    StringJoiner boot = new StringJoiner(",");
+    for (int id = 1; id <= spec.nodes(); id++) {
+      Node n = new Node(id, ports.get(2 * (id - 1)), ports.get(2 * (id - 1) + 1),
+          spec.runDir().resolve("n" + id).toAbsolutePath());
+      nodes.put(id, n);
+      peers.add(id + "=127.0.0.1:" + n.raftPort + ":" + n.clientPort);
+      boot.add("127.0.0.1:" + n.clientPort);
+    }
+    this.bootstrap = boot.toString();
+    try {
+      for (Node n : nodes.values()) {
+        Files.createDirectories(n.dir.resolve("data"));
+        StringBuilder props = new StringBuilder("# written by ProcessCluster\n")
+            .append("node.id=").append(n.id).append('\n')
+            .append("peers=").append(peers).append('\n')
+            .append("data.dir=").append(n.dir.resolve("data")).append('\n');
+        new TreeMap<>(spec.serverProps()).forEach((k, v) -> props.append(k).append('=').append(v).append('\n'));
+        Files.writeString(n.dir.resolve("logd.properties"), props.toString(), StandardCharsets.UTF_8);
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot prepare " + spec.runDir(), e);
+    }
+    this.shutdownHook = new Thread(this::killAllQuietly, "process-cluster-reaper");
+    Runtime.getRuntime().addShutdownHook(shutdownHook);
+  }
+
+  /**
+   * The client bootstrap list.
+   *
+   * @return {@code 127.0.0.1:port,...}
+   */
+  public String bootstrap() {
+    return bootstrap;
+  }
+
+  /**
+   * The client address of one node.
+   *
+   * @param id node id
+   * @return {@code 127.0.0.1:port}
+   */
+  public String clientAddress(int id) {
+    return "127.0.0.1:" + node(id).clientPort;
+  }
+
+  /**
+   * The directory of one node.
+   *
+   * @param id node id
+   * @return {@code runDir/n<ID>}
+   */
+  public Path nodeDir(int id) {
+    return node(id).dir;
+  }
+
+  /**
+   * The PID of a running node.
+   *
+   * @param id node id
+   * @return the PID, or -1 when not running
+   */
+  public synchronized long pid(int id) {
+    Node n = node(id);
+    return n.alive() ? n.process.pid() : -1;
+  }
+
+  @Override
+  public List<Integer> nodeIds() {
+    return List.copyOf(nodes.keySet());
+  }
+
+  @Override
+  public synchronized boolean isRunning(int id) {
+    return node(id).alive();
+  }
+
+  @Override
+  public synchronized boolean isPaused(int id) {
+    Node n = node(id);
+    return n.alive() && n.paused;
+  }
+
+  /** Starts every node that is not running. */
+  public void startAll() {
+    for (int id : nodeIds()) {
+      start(id);
+    }
+  }
+
+  @Override
+  public synchronized void start(int id) {
+    Node n = node(id);
+    if (n.alive()) {
+      return;
+    }
+    List<String> cmd = new ArrayList<>();
+    cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    cmd.add("-Xms" + spec.heap());
+    cmd.add("-Xmx" + spec.heap());
+    cmd.addAll(spec.jvmOptions());
+    cmd.add("-cp");
+    cmd.add(layout.serverClasspath());
+    cmd.add("io.ratislog.server.Logd");
+    cmd.add("--config");
+    cmd.add(n.dir.resolve("logd.properties").toString());
+    try {
+      Path out = n.dir.resolve("logd.out");
+      Path err = n.dir.resolve("logd.err");
+      String banner = "=== " + Instant.now() + " ProcessCluster starts node " + id + "\n";
+      Files.writeString(out, banner, StandardCharsets.UTF_8, java.nio.file.StandardOpenOption.CREATE,
+          java.nio.file.StandardOpenOption.APPEND);
+      n.process = new ProcessBuilder(cmd).directory(layout.root().toFile())
+          .redirectOutput(ProcessBuilder.Redirect.appendTo(out.toFile()))
+          .redirectError(ProcessBuilder.Redirect.appendTo(err.toFile()))
+          .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
+          .start();
+      n.paused = false;
+      LOG.info("node {} started: pid {}, client port {}", id, n.process.pid(), n.clientPort);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot start node " + id, e);
+    }
+  }
+
+  @Override
+  public synchronized void kill9(int id) {
+    Node n = node(id);
+    if (!n.alive()) {
+      return;
+    }
+    long pid = n.process.pid();
+    n.process.destroyForcibly(); // SIGKILL; works on a stopped process too
+    awaitExit(n.process, Duration.ofSeconds(10));
+    n.paused = false;
+    LOG.info("node {} killed (pid {})", id, pid);
+  }
+
+  @Override
+  public synchronized void pause(int id) {
+    Node n = node(id);
+    if (!n.alive() || n.paused) {
+      return;
+    }
+    signal(n, "STOP");
+    n.paused = true;
+    LOG.info("node {} paused (pid {})", id, n.process.pid());
+  }
+
+  @Override
+  public synchronized void resume(int id) {
+    Node n = node(id);
+    if (!n.alive() || !n.paused) {
+      return;
+    }
+    signal(n, "CONT");
+    n.paused = false;
+    LOG.info("node {} resumed (pid {})", id, n.process.pid());
+  }
+
+  /** Kills every node with SIGKILL. */
+  public void killAll() {
+    for (int id : nodeIds()) {
+      kill9(id);
+    }
+  }
+
+  /** Kills every node with SIGKILL, then starts them all again with their data. */
+  public void restartAll() {
+    killAll();
+    startAll();
+  }
+
+  /**
+   * Stops every node: SIGCONT if paused, SIGTERM, then SIGKILL for those still alive after a bound.
+   */
+  public synchronized void stopAll() {
+    for (Node n : nodes.values()) {
+      if (n.alive()) {
+        if (n.paused) {
+          signal(n, "CONT");
+          n.paused = false;
+        }
+        n.process.destroy(); // SIGTERM
+      }
+    }
+    long deadline = System.nanoTime() + TERM_GRACE.toNanos();
+    for (Node n : nodes.values()) {
+      if (n.process == null) {
+        continue;
+      }
+      long left = Math.max(0, deadline - System.nanoTime());
+      try {
+        if (!n.process.waitFor(left, TimeUnit.NANOSECONDS)) {
+          LOG.warn("node {} ignored SIGTERM for {}; killing it", n.id, TERM_GRACE);
+          n.process.destroyForcibly();
+          awaitExit(n.process, Duration.ofSeconds(10));
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        n.process.destroyForcibly();
+      }
+    }
+  }
+
+  /**
+   * Waits until the metadata group has a leader and every running node answers.
+   *
+   * @param timeout the bound
+   * @throws IllegalStateException when the cluster is not ready in time
+   */
+  public void awaitReady(Duration timeout) {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    String last = "no answer";
+    while (System.nanoTime() - deadline < 0) {
+      try {
+        DescribeClusterResponse r = admin().describeCluster();
+        long up = r.getNodesList().stream().filter(x -> x.getUp()).count();
+        long running = nodeIds().stream().filter(this::isRunning).count();
+        if (r.getMetadataLeader() >= 0 && up >= running) {
+          return;
+        }
+        last = "metadata leader " + r.getMetadataLeader() + ", up " + up + "/" + running;
+      } catch (RuntimeException e) {
+        last = e.toString();
+      }
+      sleep(250);
+    }
+    throw new IllegalStateException("cluster not ready after " + timeout + ": " + last + " (logs in "
+        + spec.runDir() + ")");
+  }
+
+  /**
+   * Waits until every partition of a topic has a leader.
+   *
+   * @param topic   the topic
+   * @param timeout the bound
+   * @return true when they all have one in time
+   */
+  public boolean awaitLeaders(String topic, Duration timeout) {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (System.nanoTime() - deadline < 0) {
+      try {
+        TopicDescription t = admin().describeTopic(topic);
+        if (t.partitions().stream().allMatch(PartitionInfo::hasLeader)) {
+          return true;
+        }
+      } catch (RuntimeException e) {
+        // not yet
+      }
+      sleep(200);
+    }
+    return false;
+  }
+
+  @Override
+  public int leaderOf(String topic, int partition) {
+    try {
+      TopicDescription t = admin().describeTopic(topic);
+      return partition < t.partitionCount() ? t.partitions().get(partition).leader() : -1;
+    } catch (RuntimeException e) {
+      LOG.debug("leaderOf({}, {}) failed: {}", topic, partition, e.toString());
+      return -1;
+    }
+  }
+
+  /**
+   * An admin client of this cluster with a short timeout (shared; closed with the cluster).
+   *
+   * @return the admin client
+   */
+  public Admin admin() {
+    Admin a = admin;
+    if (a == null) {
+      synchronized (this) {
+        if (admin == null) {
+          admin = Admin.create(bootstrap, Duration.ofSeconds(5));
+        }
+        a = admin;
+      }
+    }
+    return a;
+  }
+
+  /** Stops every node and closes the admin client. */
+  @Override
+  public void close() {
+    try {
+      stopAll();
+    } finally {
+      Admin a = admin;
+      if (a != null) {
+        a.close();
+      }
+      try {
+        Runtime.getRuntime().removeShutdownHook(shutdownHook);
+      } catch (IllegalStateException ignored) {
+        // shutting down already
+      }
+    }
+  }
+
+  private void killAllQuietly() {
+    for (Node n : nodes.values()) {
+      Process p = n.process;
+      if (p != null && p.isAlive()) {
+        p.destroyForcibly();
+      }
+    }
+  }
+
+  private Node node(int id) {
+    Node n = nodes.get(id);
+    if (n == null) {
+      throw new IllegalArgumentException("no node " + id + " (nodes " + nodes.keySet() + ")");
+    }
+    return n;
+  }
+
+  private static void signal(Node n, String sig) {
+    try {
+      Process k = new ProcessBuilder("kill", "-" + sig, Long.toString(n.process.pid()))
+          .redirectErrorStream(true).start();
+      if (!k.waitFor(5, TimeUnit.SECONDS) || k.exitValue() != 0) {
+        throw new IllegalStateException("kill -" + sig + " " + n.process.pid() + " failed: "
+            + new String(k.getInputStream().readAllBytes(), StandardCharsets.UTF_8));
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while signalling node " + n.id, e);
+    }
+  }
+
+  private static void awaitExit(Process p, Duration bound) {
+    try {
+      if (!p.waitFor(bound.toMillis(), TimeUnit.MILLISECONDS)) {
+        throw new IllegalStateException("pid " + p.pid() + " still alive after SIGKILL and " + bound);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private static void sleep(long ms) {
+    try {
+      Thread.sleep(ms);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted", e);
+    }
+  }
+}

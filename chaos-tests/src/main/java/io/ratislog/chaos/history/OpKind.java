@@ -1,0 +1,50 @@
+package io.ratislog.chaos.history;
+
+import com.fasterxml.jackson.annotation.JsonCreator;
+import com.fasterxml.jackson.annotation.JsonValue;
+
+/** What an operation does (Jepsen's {@code :f}). */
+public enum OpKind {
+  /** A producer's send of one value. */
+  SEND("send"),
+  /** One {@code Consumer.poll} of a reader; its completion carries every record returned. */
+  POLL("poll"),
+  /** A reader (re)positioning itself; its completion carries the resolved offset per partition. */
+  SEEK("seek"),
+  /** The read of a whole partition after every fault was healed. */
+  FINAL_READ("final-read"),
+  /** A fault: invoked when it starts, completed when it has been healed. */
+  NEMESIS("nemesis");
+
+  private final String label;
+
+  OpKind(String label) {
+    this.label = label;
+  }
+
+  /**
+   * The name used in histories.
+   *
+   * @return e.g. {@code final-read}
+   */
+  @JsonValue
+  public String label() {
+    return label;
+  }
+
+  /**
+   * Parses a label.
+   *
+   * @param label e.g. {@code send}
+   * @return the kind
+   */
+  @JsonCreator
+  public static OpKind of(String label) {
+    for (OpKind k : values()) {
+      if (k.label.equals(label)) {
+        return k;
+      }
+    }
+    throw new IllegalArgumentException("unknown op kind " + label);
+  }
+}

@@ -1,0 +1,39 @@
+package io.ratislog.chaos.nemesis;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/** Builds nemeses from their command-line names. */
+public final class Nemeses {
+  /** Every name {@link #parse} accepts. */
+  public static final List<String> NAMES = List.of("kill", "kill-leader", "pause", "pause-leader", "kill-all");
+
+  private Nemeses() {}
+
+  /**
+   * Parses a comma-separated list, e.g. {@code kill,pause,kill-all}.
+   *
+   * @param spec the list
+   * @return the nemeses, in order
+   * @throws IllegalArgumentException on an unknown name
+   */
+  public static List<Nemesis> parse(String spec) {
+    List<Nemesis> out = new ArrayList<>();
+    for (String raw : spec.split(",")) {
+      String name = raw.trim().toLowerCase(Locale.ROOT);
+      if (name.isEmpty()) {
+        continue;
+      }
+      out.add(switch (name) {
+        case "kill" -> new KillNemesis(false);
+        case "kill-leader" -> new KillNemesis(true);
+        case "pause" -> new PauseNemesis(false);
+        case "pause-leader" -> new PauseNemesis(true);
+        case "kill-all" -> new KillAllNemesis();
+        default -> throw new IllegalArgumentException("unknown nemesis '" + name + "' (known: " + NAMES + ")");
+      });
+    }
+    return out;
+  }
+}

@@ -1,0 +1,27 @@
+package io.ratislog.chaos.nemesis;
+
+/**
+ * A kind of fault. {@link #plan} chooses the targets (it may ask the cluster who leads what) and
+ * returns a {@link Fault} that the scheduler injects and heals.
+ *
+ * <p>Process faults ({@link KillNemesis}, {@link PauseNemesis}, {@link KillAllNemesis}) need only
+ * {@link io.ratislog.chaos.cluster.ClusterControl}. Network faults (partitions with
+ * {@code ip netns}) will be further implementations of this interface backed by their own control
+ * object; the scheduler, history and report need no change for them.
+ */
+public interface Nemesis {
+  /**
+   * The nemesis' name, as given on the command line, e.g. {@code kill}.
+   *
+   * @return the name
+   */
+  String name();
+
+  /**
+   * Chooses targets for the next fault.
+   *
+   * @param ctx the cluster, topic and randomness
+   * @return the fault, or null when nothing can be done now (e.g. no node running)
+   */
+  Fault plan(NemesisContext ctx);
+}

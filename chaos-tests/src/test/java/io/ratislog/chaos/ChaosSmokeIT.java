@@ -1,0 +1,55 @@
+package io.ratislog.chaos;
+
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.ratislog.chaos.checker.AnomalyKind;
+import io.ratislog.chaos.workload.DeliveryMode;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * The short CI profile of the chaos suite: a 3-node {@code ProcessCluster}, the append workload in
+ * at-least-once mode, kill-leader, pause and kill faults for about 75 s, heal, final read. Fails on
+ * any anomaly that counts for at-least-once (duplicates are reported but allowed). The report goes
+ * to {@code chaos-tests/target/chaos-results/<timestamp>/}. {@link ChaosRun} stops every process it
+ * started, also when the run fails.
+ */
+class ChaosSmokeIT {
+
+  @Test
+  @Timeout(value = 240, unit = TimeUnit.SECONDS)
+  void atLeastOnceAppendSurvivesKillsAndPauses() throws Exception {
+    ChaosOptions d = ChaosOptions.defaults(Path.of("target", "chaos-results"));
+    long seed = Long.getLong("chaos.seed", System.currentTimeMillis());
+    ChaosOptions opts = new ChaosOptions(3, Duration.ofSeconds(Long.getLong("chaos.timeLimit", 75)),
+        "kill-leader,pause,kill", "append", DeliveryMode.AT_LEAST_ONCE, d.outDir(), 4, 3, 2, 50,
+        Duration.ofSeconds(3), Duration.ofSeconds(5), Duration.ofSeconds(3), Duration.ofSeconds(7),
+        Duration.ofSeconds(5), seed, ChaosOptions.CHURNY_SERVER);
+
+    ChaosRun.Outcome o = ChaosRun.run(opts);
+
+    Path report = o.dir().resolve("report.md");
+    assertTrue(Files.exists(report), "report written");
+    assertTrue(Files.size(o.dir().resolve("history.jsonl")) > 0, "history written");
+    assertNull(o.error(), () -> "harness error (see " + report + "): " + o.error());
+    assertTrue(o.result().stats().getOrDefault("sends-ok", 0L) > 100, () -> "too few acknowledged sends: "
+        + o.result().stats() + " (see " + report + ")");
+    assertTrue(o.result().valid(), () -> "anomalies " + o.result().counting() + " (seed " + seed + "); see "
+        + report + "\n" + examples(o));
+  }
+
+  private static String examples(ChaosRun.Outcome o) {
+    StringBuilder sb = new StringBuilder();
+    o.result().anomalies().forEach((k, f) -> {
+      if (k.countsIn(o.result().mode()) || k == AnomalyKind.DUPLICATE) {
+        sb.append(k.label()).append(": ").append(f.examples()).append('\n');
+      }
+    });
+    return sb.toString();
+  }
+}

@@ -12,9 +12,8 @@
 # n<ID>/logd.log, n<ID>/logd.pid. Node ID listens for clients on 9090+ID and for Raft on 9190+ID
 # (RATISLOG_CLIENT_PORT_BASE / RATISLOG_RAFT_PORT_BASE change the bases). Only PIDs this script recorded are
 # ever signalled, and only while they still run our Logd.
-# New configs get Raft election timeouts of RATISLOG_ELECTION_TIMEOUT_MIN_MS..RATISLOG_ELECTION_TIMEOUT_MAX_MS
-# (default 1000..2000 ms): N JVMs sharing a few cores stall for longer than the server's 150..300 ms default,
-# and leaders then flap. Set both to empty to use the server's default.
+# RATISLOG_ELECTION_TIMEOUT_MIN_MS / RATISLOG_ELECTION_TIMEOUT_MAX_MS, when set, go into new configs as the
+# Raft election timeouts (the server's default is 1000..2000 ms).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 
@@ -23,8 +22,8 @@ CLIENT_BASE=${RATISLOG_CLIENT_PORT_BASE:-9090}
 RAFT_BASE=${RATISLOG_RAFT_PORT_BASE:-9190}
 HEAP=${RATISLOG_HEAP:-512m}
 WAIT_S=${RATISLOG_WAIT_S:-60}
-ELECTION_MIN_MS=${RATISLOG_ELECTION_TIMEOUT_MIN_MS-1000}
-ELECTION_MAX_MS=${RATISLOG_ELECTION_TIMEOUT_MAX_MS-2000}
+ELECTION_MIN_MS=${RATISLOG_ELECTION_TIMEOUT_MIN_MS:-}
+ELECTION_MAX_MS=${RATISLOG_ELECTION_TIMEOUT_MAX_MS:-}
 
 die() { echo "cluster.sh: $*" >&2; exit 1; }
 node_dir() { echo "$DATA/n$1"; }

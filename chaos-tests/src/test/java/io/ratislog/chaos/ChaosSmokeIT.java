@@ -13,9 +13,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * The short CI profile of the chaos suite: a 3-node {@code ProcessCluster}, the append workload in
- * at-least-once mode, kill-leader, pause and kill faults for about 75 s, heal, final read. Fails on
- * any anomaly that counts for at-least-once (duplicates are reported but allowed). The report goes
+ * The short CI profile of the chaos suite: a 3-node {@code ProcessCluster}, the append workload with
+ * exactly-once producers, kill-leader, pause and kill faults for about 75 s, heal, final read. Fails on
+ * any anomaly, duplicates included. The report goes
  * to {@code chaos-tests/target/chaos-results/<timestamp>/}. {@link ChaosRun} stops every process it
  * started, also when the run fails.
  */
@@ -23,11 +23,11 @@ class ChaosSmokeIT {
 
   @Test
   @Timeout(value = 240, unit = TimeUnit.SECONDS)
-  void atLeastOnceAppendSurvivesKillsAndPauses() throws Exception {
+  void exactlyOnceAppendSurvivesKillsAndPauses() throws Exception {
     ChaosOptions d = ChaosOptions.defaults(Path.of("target", "chaos-results"));
     long seed = Long.getLong("chaos.seed", System.currentTimeMillis());
     ChaosOptions opts = new ChaosOptions(3, Duration.ofSeconds(Long.getLong("chaos.timeLimit", 75)),
-        "kill-leader,pause,kill", "append", DeliveryMode.AT_LEAST_ONCE, d.outDir(), 4, 3, 2, 50,
+        "kill-leader,pause,kill", "append", DeliveryMode.EXACTLY_ONCE, d.outDir(), 4, 3, 2, 50,
         Duration.ofSeconds(3), Duration.ofSeconds(5), Duration.ofSeconds(3), Duration.ofSeconds(7),
         Duration.ofSeconds(5), seed, ChaosOptions.CHURNY_SERVER);
 

@@ -4,9 +4,8 @@ import java.util.Locale;
 
 /**
  * The producer guarantee a run asks for; the checker decides with it which anomalies count.
- * {@link #AT_LEAST_ONCE} is today's producer (a retried batch may be written twice);
- * {@link #EXACTLY_ONCE} needs idempotent producer sessions ({@code ProducerConfig} option
- * {@code delivery(DeliveryMode.EXACTLY_ONCE)}, not yet in the client).
+ * {@link #AT_LEAST_ONCE}: a retried batch may be written twice; {@link #EXACTLY_ONCE}: the producer runs an
+ * idempotent session, so a value may appear at most once.
  */
 public enum DeliveryMode {
   /** Duplicates are allowed, losses are not. */

@@ -35,8 +35,8 @@ public final class NodeConfig {
   public static final int DEFAULT_PRODUCE_TIMEOUT_MS = 10_000;
   public static final long DEFAULT_PRODUCER_EXPIRY_MS = 24L * 60 * 60 * 1000;
   public static final int DEFAULT_MAX_FETCH_WAIT_MS = 30_000;
-  public static final int DEFAULT_ELECTION_TIMEOUT_MIN_MS = 150;
-  public static final int DEFAULT_ELECTION_TIMEOUT_MAX_MS = 300;
+  public static final int DEFAULT_ELECTION_TIMEOUT_MIN_MS = 1000;
+  public static final int DEFAULT_ELECTION_TIMEOUT_MAX_MS = 2000;
 
   private static final Set<String> KNOWN_KEYS = Set.of(
       "node.id", "peers", "data.dir", "bind.host", "metadata.voters", "max.batch.bytes",

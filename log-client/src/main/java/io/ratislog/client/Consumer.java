@@ -365,18 +365,9 @@ public final class Consumer implements AutoCloseable {
         if (b.getBaseOffset() + b.getRecordCount() <= position) {
           continue; // entirely below the position
         }
-        List<Record> records = RecordCodec.decode(b.getRecords(), b.getCrc32C(), b.getRecordCount(),
-            "batch at offset " + b.getBaseOffset() + " of " + s.tp);
-        for (int j = 0; j < records.size(); j++) {
-          long offset = b.getBaseOffset() + j;
-          if (offset < position) {
-            continue;
-          }
-          Record r = records.get(j);
-          out.add(new ConsumerRecord(s.tp.topic(), s.tp.partition(), offset,
-              r.getKey().isEmpty() ? null : r.getKey().toByteArray(), r.getValue().toByteArray(),
-              r.getTimestampMs(), b.getLogAppendTimeMs()));
-          position = offset + 1;
+        for (ConsumerRecord r : RecordCodec.toConsumerRecords(s.tp, b, position)) {
+          out.add(r);
+          position = r.offset() + 1;
         }
       }
     } catch (RatislogException e) {

@@ -75,4 +75,31 @@ public final class RecordCodec {
     }
     return set.getRecordsList();
   }
+
+  /**
+   * Verifies and decodes one fetched batch into consumer records, keeping those at or after
+   * {@code fromOffset}.
+   *
+   * @param tp         the partition the batch came from
+   * @param batch      the batch
+   * @param fromOffset the first offset wanted
+   * @return the records, in offset order
+   * @throws RatislogException CORRUPT_BATCH when the CRC or the record count does not match
+   */
+  public static List<ConsumerRecord> toConsumerRecords(TopicPartition tp, io.ratislog.proto.FetchedBatch batch,
+                                                       long fromOffset) {
+    List<Record> records = decode(batch.getRecords(), batch.getCrc32C(), batch.getRecordCount(),
+        "batch at offset " + batch.getBaseOffset() + " of " + tp);
+    List<ConsumerRecord> out = new java.util.ArrayList<>(records.size());
+    for (int j = 0; j < records.size(); j++) {
+      long offset = batch.getBaseOffset() + j;
+      if (offset >= fromOffset) {
+        Record r = records.get(j);
+        out.add(new ConsumerRecord(tp.topic(), tp.partition(), offset,
+            r.getKey().isEmpty() ? null : r.getKey().toByteArray(), r.getValue().toByteArray(),
+            r.getTimestampMs(), batch.getLogAppendTimeMs()));
+      }
+    }
+    return out;
+  }
 }

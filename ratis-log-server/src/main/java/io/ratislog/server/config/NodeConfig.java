@@ -41,7 +41,7 @@ public final class NodeConfig {
   private static final Set<String> KNOWN_KEYS = Set.of(
       "node.id", "peers", "data.dir", "bind.host", "metadata.voters", "max.batch.bytes",
       "max.record.bytes", "snapshot.threshold.entries", "segment.bytes", "produce.timeout.ms",
-      "max.fetch.wait.ms", "raft.segment.bytes", "producer.expiry.ms", "election.timeout.min.ms", "election.timeout.max.ms", "unsafe.async.flush");
+      "max.fetch.wait.ms", "raft.segment.bytes", "producer.expiry.ms", "election.timeout.min.ms", "election.timeout.max.ms", "unsafe.async.flush", "unsafe.test.disable.dedup");
 
   private final int nodeId;
   private final List<PeerInfo> peers;
@@ -59,6 +59,7 @@ public final class NodeConfig {
   private final int electionTimeoutMinMs;
   private final int electionTimeoutMaxMs;
   private final boolean unsafeAsyncFlush;
+  private final boolean unsafeDisableDedup;
 
   private NodeConfig(Properties p) {
     for (String key : p.stringPropertyNames()) {
@@ -85,6 +86,7 @@ public final class NodeConfig {
     this.electionTimeoutMinMs = intKey(p, "election.timeout.min.ms", DEFAULT_ELECTION_TIMEOUT_MIN_MS, 50, 60_000);
     this.electionTimeoutMaxMs = intKey(p, "election.timeout.max.ms", Math.max(DEFAULT_ELECTION_TIMEOUT_MAX_MS, electionTimeoutMinMs + 50), electionTimeoutMinMs + 1, 120_000);
     this.unsafeAsyncFlush = boolKey(p, "unsafe.async.flush", false);
+    this.unsafeDisableDedup = boolKey(p, "unsafe.test.disable.dedup", false);
   }
 
   /** Reads and validates a properties file. */
@@ -254,5 +256,14 @@ public final class NodeConfig {
    */
   public boolean unsafeAsyncFlush() {
     return unsafeAsyncFlush;
+  }
+
+  /**
+   * TEST ONLY, off by default: this node, as a partition leader, proposes batches without their producer
+   * session, so retried batches are written again. It exists to prove that the chaos suite's checker reports
+   * the duplicates an exactly-once producer would then see.
+   */
+  public boolean unsafeDisableDedup() {
+    return unsafeDisableDedup;
   }
 }

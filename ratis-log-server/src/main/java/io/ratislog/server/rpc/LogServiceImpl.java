@@ -1,6 +1,9 @@
 package io.ratislog.server.rpc;
 
+import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
+import io.ratislog.proto.SubscribeRequest;
+import io.ratislog.proto.SubscribeResponse;
 import io.ratislog.proto.ErrorCode;
 import io.ratislog.proto.FetchRequest;
 import io.ratislog.proto.FetchResponse;
@@ -91,7 +94,7 @@ public final class LogServiceImpl extends LogServiceGrpc.LogServiceImplBase {
         .setCrc32C(request.getCrc32C())
         .setRecordCount(request.getRecordCount())
         .setAppendTimeMs(System.currentTimeMillis())
-        .setProducerId(request.getProducerId())
+        .setProducerId(config.unsafeDisableDedup() ? -1 : request.getProducerId())
         .setProducerEpoch(request.getProducerEpoch())
         .setBaseSequence(request.getBaseSequence())
         .setProducerExpiryMs(config.producerExpiryMs()))
@@ -185,7 +188,7 @@ public final class LogServiceImpl extends LogServiceGrpc.LogServiceImplBase {
     int maxBytes = request.getMaxBytes() == 0 ? DEFAULT_FETCH_BYTES : Math.min(request.getMaxBytes(), MAX_FETCH_BYTES);
     long waitMs = Math.min(request.getMaxWaitMs(), config.maxFetchWaitMs());
     long end = sm.logEndOffset();
-    if (offset < sm.logStartOffset() || (offset > end && caughtUp(route))) {
+    if (offset < sm.logStartOffset() || (offset > end && route.caughtUp())) {
       reply(out, outOfRange(sm, offset));
       return;
     }
@@ -194,11 +197,6 @@ public final class LogServiceImpl extends LogServiceGrpc.LogServiceImplBase {
       return;
     }
     readExecutor.execute(() -> reply(out, read(route, offset, maxBytes)));
-  }
-
-  /** Whether the leader applied every committed entry, so that its end offset is the partition's. */
-  private static boolean caughtUp(PartitionRouter.Route route) {
-    return route.division().getInfo().getLastAppliedIndex() >= route.division().getRaftLog().getLastCommittedIndex();
   }
 
   private static FetchResponse outOfRange(PartitionStateMachine sm, long offset) {
@@ -218,14 +216,8 @@ public final class LogServiceImpl extends LogServiceGrpc.LogServiceImplBase {
       if (offset >= end) {
         return b.setError(Errors.NONE).build();
       }
-      List<StoredBatch> batches = sm.read(offset, maxBytes);
-      for (StoredBatch s : batches) {
-        b.addBatches(FetchedBatch.newBuilder()
-            .setBaseOffset(s.baseOffset())
-            .setRecordCount(s.recordCount())
-            .setLogAppendTimeMs(s.appendTimeMs())
-            .setCrc32C(s.batchCrc32c())
-            .setRecords(com.google.protobuf.UnsafeByteOperations.unsafeWrap(s.records())));
+      for (StoredBatch s : sm.read(offset, maxBytes)) {
+        b.addBatches(toFetched(s));
       }
       return b.setError(Errors.NONE).build();
     } catch (io.ratislog.server.storage.OffsetOutOfRangeException e) {
@@ -259,6 +251,23 @@ public final class LogServiceImpl extends LogServiceGrpc.LogServiceImplBase {
   }
 
   @Override
+  public StreamObserver<SubscribeRequest> subscribe(StreamObserver<SubscribeResponse> out) {
+    return new SubscribeSession(router, readExecutor, (ServerCallStreamObserver<SubscribeResponse>) out,
+        Math.max(1_000, Math.min(config.maxFetchWaitMs(), 10_000)));
+  }
+
+  /** The wire form of a stored batch (the record bytes are shared, not copied). */
+  static FetchedBatch toFetched(StoredBatch s) {
+    return FetchedBatch.newBuilder()
+        .setBaseOffset(s.baseOffset())
+        .setRecordCount(s.recordCount())
+        .setLogAppendTimeMs(s.appendTimeMs())
+        .setCrc32C(s.batchCrc32c())
+        .setRecords(com.google.protobuf.UnsafeByteOperations.unsafeWrap(s.records()))
+        .build();
+  }
+
+  @Override
   public void listOffsets(ListOffsetsRequest request, StreamObserver<ListOffsetsResponse> out) {
     PartitionRouter.Route route = router.route(request.getTopic(), request.getPartition());
     if (!route.ok()) {
@@ -269,7 +278,7 @@ public final class LogServiceImpl extends LogServiceGrpc.LogServiceImplBase {
       reply(out, b.build());
       return;
     }
-    if (!caughtUp(route)) {
+    if (!route.caughtUp()) {
       reply(out, ListOffsetsResponse.newBuilder().setError(Errors.of(ErrorCode.LEADER_NOT_AVAILABLE,
           "the new leader of " + request.getTopic() + "-" + request.getPartition() + " is still applying committed entries")).build());
       return;

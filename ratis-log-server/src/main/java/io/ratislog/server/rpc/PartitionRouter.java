@@ -26,6 +26,16 @@ final class PartitionRouter {
     boolean ok() {
       return error == null;
     }
+
+    /** Whether this node still leads the partition. */
+    boolean stillLeader() {
+      return division.getInfo().isLeader();
+    }
+
+    /** Whether the leader applied every committed entry, so that its end offset is the partition's. */
+    boolean caughtUp() {
+      return division.getInfo().getLastAppliedIndex() >= division.getRaftLog().getLastCommittedIndex();
+    }
   }
 
   private final NodeConfig config;
@@ -70,8 +80,7 @@ final class PartitionRouter {
       return failed(ErrorCode.NOT_LEADER, topic + "-" + partition + " has no replica on node " + config.nodeId(), node(preferred));
     }
     if (!division.getInfo().isLeader()) {
-      RaftPeerId leaderId = division.getInfo().getLeaderId();
-      Node hint = leaderId == null ? null : node(Integer.parseInt(leaderId.toString()));
+      Node hint = leaderHint(division);
       if (hint == null) {
         return failed(ErrorCode.LEADER_NOT_AVAILABLE, topic + "-" + partition + " has no leader right now (election under way)", null);
       }
@@ -82,6 +91,12 @@ final class PartitionRouter {
       return failed(ErrorCode.LEADER_NOT_AVAILABLE, topic + "-" + partition + " is loading", null);
     }
     return new Route(gid, division, sm, null, null);
+  }
+
+  /** The node this node believes leads the group now, or null. */
+  Node leaderHint(RaftServer.Division division) {
+    RaftPeerId leaderId = division.getInfo().getLeaderId();
+    return leaderId == null ? null : node(Integer.parseInt(leaderId.toString()));
   }
 
   /** The client address of node {@code id}, or null when no such node is configured. */

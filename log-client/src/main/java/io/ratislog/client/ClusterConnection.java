@@ -37,6 +37,8 @@ import org.slf4j.LoggerFactory;
  * {@link Consumer}; thread-safe.
  */
 public final class ClusterConnection implements AutoCloseable {
+  /** Per-node deadline of an idempotent admin read (DescribeTopic, ...) before the next node is asked. */
+  static final long READ_ATTEMPT_TIMEOUT_MS = 1_500;
   private static final Logger LOG = LoggerFactory.getLogger(ClusterConnection.class);
   /** A stale entry is refreshed at most this often. */
   private static final long MIN_REFRESH_INTERVAL_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
@@ -159,8 +161,11 @@ public final class ClusterConnection implements AutoCloseable {
           break;
         }
         try {
+          // A read gives each node a short deadline: a hung node (paused, overloaded, half-partitioned) must
+          // not hold up the answer another node would give at once.
+          long perNode = idempotent ? Math.min(requestTimeoutMs, READ_ATTEMPT_TIMEOUT_MS) : requestTimeoutMs;
           AdminServiceGrpc.AdminServiceBlockingStub stub = AdminServiceGrpc.newBlockingStub(channel(hp))
-              .withDeadlineAfter(Math.min(remaining, requestTimeoutMs), TimeUnit.MILLISECONDS);
+              .withDeadlineAfter(Math.min(remaining, perNode), TimeUnit.MILLISECONDS);
           T resp = call.apply(stub);
           Error err = errorOf.apply(resp);
           if (err.getCode() == ErrorCode.NONE) {

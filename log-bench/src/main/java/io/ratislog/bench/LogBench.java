@@ -1,0 +1,195 @@
+package io.ratislog.bench;
+
+import io.ratislog.client.Admin;
+import io.ratislog.client.Consumer;
+import io.ratislog.client.ConsumerConfig;
+import io.ratislog.client.ConsumerRecord;
+import io.ratislog.client.DeliveryMode;
+import io.ratislog.client.Producer;
+import io.ratislog.client.ProducerConfig;
+import io.ratislog.client.ProducerRecord;
+import io.ratislog.client.RecordMetadata;
+import io.ratislog.client.TopicPartition;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.HdrHistogram.Histogram;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * The benchmark client. Each subcommand creates its own topic, runs one workload against a running cluster
+ * and prints one result line of {@code key=value} pairs (parsed by {@code scripts/bench.sh}).
+ *
+ * <ul>
+ *   <li>{@code produce}: unthrottled (or rate-limited) producer; records/s, MB/s, send→ack latency.</li>
+ *   <li>{@code consume}: reads a topic the produce step filled; records/s, MB/s.</li>
+ *   <li>{@code latency}: one record in flight; produce→ack and produce→consume (end-to-end) latency.</li>
+ * </ul>
+ */
+@Command(name = "log-bench", mixinStandardHelpOptions = true, subcommands = {
+    LogBench.Produce.class, LogBench.Consume.class, LogBench.Latency.class})
+public final class LogBench {
+  @Option(names = "--bootstrap", defaultValue = "127.0.0.1:9091", scope = CommandLine.ScopeType.INHERIT)
+  String bootstrap;
+
+  static String pct(Histogram h) {
+    return String.format(Locale.ROOT, "p50_ms=%.3f p99_ms=%.3f p999_ms=%.3f max_ms=%.3f",
+        h.getValueAtPercentile(50) / 1000.0, h.getValueAtPercentile(99) / 1000.0,
+        h.getValueAtPercentile(99.9) / 1000.0, h.getMaxValue() / 1000.0);
+  }
+
+  static byte[] payload(int size, long i) {
+    byte[] b = new byte[size];
+    for (int k = 0; k < size; k++) {
+      b[k] = (byte) ('a' + (i + k) % 26);
+    }
+    return b;
+  }
+
+  @Command(name = "produce", description = "Producer throughput and send-to-ack latency.")
+  static final class Produce implements java.util.concurrent.Callable<Integer> {
+    @CommandLine.ParentCommand LogBench parent;
+    @Option(names = "--topic", required = true) String topic;
+    @Option(names = "--partitions", defaultValue = "1") int partitions;
+    @Option(names = "--records", defaultValue = "1000000") long records;
+    @Option(names = "--record-size", defaultValue = "100") int size;
+    @Option(names = "--batch-bytes", defaultValue = "1048576") int batchBytes;
+    @Option(names = "--linger-ms", defaultValue = "5") long lingerMs;
+    @Option(names = "--in-flight", defaultValue = "1") int inFlight;
+    @Option(names = "--delivery", defaultValue = "EXACTLY_ONCE") DeliveryMode delivery;
+    @Option(names = "--rate", defaultValue = "0", description = "records/s, 0 = unthrottled") long rate;
+    @Option(names = "--outstanding", defaultValue = "200000", description = "unacknowledged records at most") int outstanding;
+
+    @Override
+    public Integer call() throws Exception {
+      try (Admin admin = Admin.create(parent.bootstrap)) {
+        admin.createTopic(topic, partitions, 0);
+      }
+      Histogram h = new Histogram(TimeUnit.MINUTES.toMicros(10), 3);
+      ProducerConfig cfg = ProducerConfig.builder(parent.bootstrap).batchSizeBytes(batchBytes).lingerMs(lingerMs)
+          .maxInFlightPerPartition(inFlight).delivery(delivery).bufferMemoryBytes(256L * 1024 * 1024)
+          .deliveryTimeoutMs(120_000).build();
+      Semaphore window = new Semaphore(outstanding);
+      AtomicLong failed = new AtomicLong();
+      long start;
+      long end;
+      try (Producer p = new Producer(cfg)) {
+        // Warm-up: metadata, the session, JIT of the client path.
+        p.send(new ProducerRecord(topic, 0, null, payload(size, 0))).get(60, TimeUnit.SECONDS);
+        start = System.nanoTime();
+        for (long i = 0; i < records; i++) {
+          if (rate > 0) {
+            long due = start + i * 1_000_000_000L / rate;
+            while (System.nanoTime() < due) {
+              Thread.onSpinWait();
+            }
+          }
+          window.acquire();
+          long t0 = System.nanoTime();
+          CompletableFuture<RecordMetadata> f = p.send(new ProducerRecord(topic, (int) (i % partitions), null, payload(size, i)));
+          f.whenComplete((m, e) -> {
+            if (e != null) {
+              failed.incrementAndGet();
+            } else {
+              long us = (System.nanoTime() - t0) / 1000;
+              synchronized (h) {
+                h.recordValue(Math.min(us, h.getHighestTrackableValue()));
+              }
+            }
+            window.release();
+          });
+        }
+        p.flush();
+        end = System.nanoTime();
+      }
+      double secs = (end - start) / 1e9;
+      System.out.printf(Locale.ROOT, "RESULT kind=produce delivery=%s partitions=%d size=%d records=%d failed=%d"
+          + " rec_s=%.0f mb_s=%.2f %s%n", delivery, partitions, size, records, failed.get(), records / secs,
+          records * (double) size / secs / 1e6, pct(h));
+      return failed.get() == 0 ? 0 : 1;
+    }
+  }
+
+  @Command(name = "consume", description = "Consumer throughput over an existing topic.")
+  static final class Consume implements java.util.concurrent.Callable<Integer> {
+    @CommandLine.ParentCommand LogBench parent;
+    @Option(names = "--topic", required = true) String topic;
+    @Option(names = "--partitions", defaultValue = "1") int partitions;
+    @Option(names = "--records", required = true) long records;
+
+    @Override
+    public Integer call() {
+      List<TopicPartition> tps = new ArrayList<>();
+      for (int p = 0; p < partitions; p++) {
+        tps.add(new TopicPartition(topic, p));
+      }
+      long bytes = 0;
+      long n = 0;
+      long start = System.nanoTime();
+      try (Consumer c = new Consumer(ConsumerConfig.builder(parent.bootstrap).maxBytesPerFetch(4 * 1024 * 1024).build())) {
+        c.assign(tps);
+        c.seekToBeginning(tps);
+        long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(5);
+        while (n < records && System.nanoTime() < deadline) {
+          for (ConsumerRecord r : c.poll(Duration.ofMillis(500))) {
+            bytes += r.value().length;
+            n++;
+          }
+        }
+      }
+      double secs = (System.nanoTime() - start) / 1e9;
+      System.out.printf(Locale.ROOT, "RESULT kind=consume partitions=%d records=%d rec_s=%.0f mb_s=%.2f%n",
+          partitions, n, n / secs, bytes / secs / 1e6);
+      return n >= records ? 0 : 1;
+    }
+  }
+
+  @Command(name = "latency", description = "One record in flight: produce-to-ack and end-to-end latency.")
+  static final class Latency implements java.util.concurrent.Callable<Integer> {
+    @CommandLine.ParentCommand LogBench parent;
+    @Option(names = "--topic", required = true) String topic;
+    @Option(names = "--records", defaultValue = "5000") int records;
+    @Option(names = "--record-size", defaultValue = "100") int size;
+
+    @Override
+    public Integer call() throws Exception {
+      try (Admin admin = Admin.create(parent.bootstrap)) {
+        admin.createTopic(topic, 1, 0);
+      }
+      Histogram ack = new Histogram(TimeUnit.MINUTES.toMicros(1), 3);
+      Histogram e2e = new Histogram(TimeUnit.MINUTES.toMicros(1), 3);
+      TopicPartition tp = new TopicPartition(topic, 0);
+      try (Producer p = new Producer(ProducerConfig.builder(parent.bootstrap).lingerMs(0).build());
+           Consumer c = new Consumer(ConsumerConfig.builder(parent.bootstrap).maxWaitMs(1000).build())) {
+        c.assign(List.of(tp));
+        p.send(new ProducerRecord(topic, 0, null, payload(size, 0))).get(60, TimeUnit.SECONDS);
+        c.seekToEnd(List.of(tp));
+        for (int i = 0; i < records; i++) {
+          long t0 = System.nanoTime();
+          p.send(new ProducerRecord(topic, 0, null, payload(size, i))).get(30, TimeUnit.SECONDS);
+          ack.recordValue((System.nanoTime() - t0) / 1000);
+          int got = 0;
+          long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+          while (got == 0 && System.nanoTime() < deadline) {
+            got = c.poll(Duration.ofMillis(1000)).size();
+          }
+          e2e.recordValue((System.nanoTime() - t0) / 1000);
+        }
+      }
+      System.out.printf(Locale.ROOT, "RESULT kind=latency-ack records=%d %s%n", records, pct(ack));
+      System.out.printf(Locale.ROOT, "RESULT kind=latency-e2e records=%d %s%n", records, pct(e2e));
+      return 0;
+    }
+  }
+
+  public static void main(String[] args) {
+    System.exit(new CommandLine(new LogBench()).setCaseInsensitiveEnumValuesAllowed(true).execute(args));
+  }
+}

@@ -57,24 +57,24 @@ final class ClusterTestSupport {
 
   /** Reads every partition of the topic from the beginning until {@code expected} records arrived (bounded in time). */
   static List<ConsumerRecord> readAll(MiniCluster c, String topic, int partitions, int expected) {
-    try (Consumer consumer = consumer(c)) {
-      List<TopicPartition> tps = new ArrayList<>();
-      for (int p = 0; p < partitions; p++) {
-        tps.add(new TopicPartition(topic, p));
-      }
-      consumer.assign(tps);
-      consumer.seekToBeginning(tps);
-      List<ConsumerRecord> out = new ArrayList<>();
-      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-      while (out.size() < expected && System.nanoTime() < deadline) {
-        out.addAll(consumer.poll(Duration.ofMillis(500)));
-      }
-      return out;
-    }
+    return readFromBeginning(c, topic, partitions, 60_000, out -> out.size() >= expected);
   }
 
   /** Reads every partition from the beginning until no new record arrived for {@code idleMs} (bounded at 60 s). */
   static List<ConsumerRecord> readUntilIdle(MiniCluster c, String topic, int partitions, long idleMs) {
+    long[] lastNew = {System.nanoTime()};
+    int[] seen = {0};
+    return readFromBeginning(c, topic, partitions, 60_000, out -> {
+      if (out.size() > seen[0]) {
+        seen[0] = out.size();
+        lastNew[0] = System.nanoTime();
+      }
+      return System.nanoTime() - lastNew[0] >= TimeUnit.MILLISECONDS.toNanos(idleMs);
+    });
+  }
+
+  private static List<ConsumerRecord> readFromBeginning(MiniCluster c, String topic, int partitions, long limitMs,
+                                                        java.util.function.Predicate<List<ConsumerRecord>> done) {
     try (Consumer consumer = consumer(c)) {
       List<TopicPartition> tps = new ArrayList<>();
       for (int p = 0; p < partitions; p++) {
@@ -83,14 +83,9 @@ final class ClusterTestSupport {
       consumer.assign(tps);
       consumer.seekToBeginning(tps);
       List<ConsumerRecord> out = new ArrayList<>();
-      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-      long lastNew = System.nanoTime();
-      while (System.nanoTime() < deadline && System.nanoTime() - lastNew < TimeUnit.MILLISECONDS.toNanos(idleMs)) {
-        List<ConsumerRecord> batch = consumer.poll(Duration.ofMillis(200));
-        if (!batch.isEmpty()) {
-          out.addAll(batch);
-          lastNew = System.nanoTime();
-        }
+      long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(limitMs);
+      while (!done.test(out) && System.nanoTime() < deadline) {
+        out.addAll(consumer.poll(Duration.ofMillis(200)));
       }
       return out;
     }

@@ -17,7 +17,7 @@ import org.junit.jupiter.api.Timeout;
 /**
  * The suite must find real bugs: with the test-only server switch {@code unsafe.test.disable.dedup} the
  * partition leaders drop the producer session from every batch, so a batch retried after a lost answer is
- * written twice. The same exactly-once workload and faults as the smoke profile must then report
+ * written twice (every 20th answer is lost, on top of the kills and pauses). The same exactly-once workload and faults as the smoke profile must then report
  * {@code duplicate} anomalies and an invalid run.
  */
 class BrokenDedupIsCaughtIT {
@@ -28,6 +28,8 @@ class BrokenDedupIsCaughtIT {
     ChaosOptions d = ChaosOptions.defaults(Path.of("target", "chaos-results"));
     Map<String, String> broken = new HashMap<>(ChaosOptions.CHURNY_SERVER);
     broken.put("unsafe.test.disable.dedup", "true");
+    // Lost answers make the producers retry batches that were written: without dedup, each is a duplicate.
+    broken.put("unsafe.test.lose.every.nth.produce.response", "20");
     long seed = Long.getLong("chaos.seed", System.currentTimeMillis());
     ChaosOptions opts = new ChaosOptions(3, Duration.ofSeconds(Long.getLong("chaos.brokenTimeLimit", 60)),
         "kill-leader,pause-leader", "append", DeliveryMode.EXACTLY_ONCE, d.outDir(), 4, 3, 2, 80,

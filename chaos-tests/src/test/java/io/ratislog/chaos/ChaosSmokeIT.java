@@ -14,7 +14,8 @@ import org.junit.jupiter.api.Timeout;
 
 /**
  * The short CI profile of the chaos suite: a 3-node {@code ProcessCluster}, the append workload with
- * exactly-once producers, kill-leader, pause and kill faults for about 75 s, heal, final read. Fails on
+ * exactly-once producers, kill-leader, pause and kill faults for about 75 s while every 40th Produce answer
+ * is lost after the write, heal, final read. Fails on
  * any anomaly, duplicates included. The report goes
  * to {@code chaos-tests/target/chaos-results/<timestamp>/}. {@link ChaosRun} stops every process it
  * started, also when the run fails.
@@ -29,7 +30,7 @@ class ChaosSmokeIT {
     ChaosOptions opts = new ChaosOptions(3, Duration.ofSeconds(Long.getLong("chaos.timeLimit", 75)),
         "kill-leader,pause,kill", "append", DeliveryMode.EXACTLY_ONCE, d.outDir(), 4, 3, 2, 50,
         Duration.ofSeconds(3), Duration.ofSeconds(5), Duration.ofSeconds(3), Duration.ofSeconds(7),
-        Duration.ofSeconds(5), seed, ChaosOptions.CHURNY_SERVER);
+        Duration.ofSeconds(5), seed, serverWithLostAnswers());
 
     ChaosRun.Outcome o = ChaosRun.run(opts);
 
@@ -41,6 +42,13 @@ class ChaosSmokeIT {
         + o.result().stats() + " (see " + report + ")");
     assertTrue(o.result().valid(), () -> "anomalies " + o.result().counting() + " (seed " + seed + "); see "
         + report + "\n" + examples(o));
+  }
+
+  /** Every 40th Produce answer is lost after the write, so dedup is exercised all through the run. */
+  private static java.util.Map<String, String> serverWithLostAnswers() {
+    java.util.Map<String, String> props = new java.util.HashMap<>(ChaosOptions.CHURNY_SERVER);
+    props.put("unsafe.test.lose.every.nth.produce.response", "40");
+    return props;
   }
 
   private static String examples(ChaosRun.Outcome o) {

@@ -15,6 +15,7 @@ import io.ratislog.server.raft.GroupIds;
 import io.ratislog.server.raft.RaftPropertiesFactory;
 import io.ratislog.server.rpc.AdminServiceImpl;
 import io.ratislog.server.rpc.LogServiceImpl;
+import io.ratislog.server.rpc.ProduceResponseLoss;
 import io.ratislog.server.storage.SegmentLogConfig;
 import java.io.Closeable;
 import java.io.IOException;
@@ -64,7 +65,11 @@ public final class LogNode implements Closeable {
    */
   public LogNode(NodeConfig config, List<ServerInterceptor> interceptors) {
     this.config = config;
-    this.interceptors = List.copyOf(interceptors);
+    List<ServerInterceptor> all = new ArrayList<>(interceptors);
+    if (config.unsafeLoseEveryNthProduceResponse() > 0) {
+      all.add(new ProduceResponseLoss(config.unsafeLoseEveryNthProduceResponse()));
+    }
+    this.interceptors = List.copyOf(all);
   }
 
   /** The metadata group: the first {@link NodeConfig#metadataVoterCount()} nodes vote, the rest listen. */

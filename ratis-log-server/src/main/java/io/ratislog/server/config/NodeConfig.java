@@ -41,7 +41,8 @@ public final class NodeConfig {
   private static final Set<String> KNOWN_KEYS = Set.of(
       "node.id", "peers", "data.dir", "bind.host", "metadata.voters", "max.batch.bytes",
       "max.record.bytes", "snapshot.threshold.entries", "segment.bytes", "produce.timeout.ms",
-      "max.fetch.wait.ms", "raft.segment.bytes", "producer.expiry.ms", "election.timeout.min.ms", "election.timeout.max.ms", "unsafe.async.flush", "unsafe.test.disable.dedup");
+      "max.fetch.wait.ms", "raft.segment.bytes", "producer.expiry.ms", "election.timeout.min.ms", "election.timeout.max.ms", "unsafe.async.flush", "unsafe.test.disable.dedup",
+      "unsafe.test.lose.every.nth.produce.response");
 
   private final int nodeId;
   private final List<PeerInfo> peers;
@@ -60,6 +61,7 @@ public final class NodeConfig {
   private final int electionTimeoutMaxMs;
   private final boolean unsafeAsyncFlush;
   private final boolean unsafeDisableDedup;
+  private final long unsafeLoseEveryNthProduceResponse;
 
   private NodeConfig(Properties p) {
     for (String key : p.stringPropertyNames()) {
@@ -87,6 +89,7 @@ public final class NodeConfig {
     this.electionTimeoutMaxMs = intKey(p, "election.timeout.max.ms", Math.max(DEFAULT_ELECTION_TIMEOUT_MAX_MS, electionTimeoutMinMs + 50), electionTimeoutMinMs + 1, 120_000);
     this.unsafeAsyncFlush = boolKey(p, "unsafe.async.flush", false);
     this.unsafeDisableDedup = boolKey(p, "unsafe.test.disable.dedup", false);
+    this.unsafeLoseEveryNthProduceResponse = longKey(p, "unsafe.test.lose.every.nth.produce.response", 0, 0, Long.MAX_VALUE);
   }
 
   /** Reads and validates a properties file. */
@@ -265,5 +268,10 @@ public final class NodeConfig {
    */
   public boolean unsafeDisableDedup() {
     return unsafeDisableDedup;
+  }
+
+  /** TEST ONLY, 0 (off) by default: lose every n-th successful Produce answer (see ProduceResponseLoss). */
+  public long unsafeLoseEveryNthProduceResponse() {
+    return unsafeLoseEveryNthProduceResponse;
   }
 }

@@ -116,7 +116,7 @@ class ProducerStateTablePropertyTest {
         c.sent.add(new int[] {baseSeq, count});
         c.nextSequence += count;
       } else if (d instanceof ProducerStateTable.Duplicate dup) {
-        Written original = log.stream().filter(w -> w.producer() == op.producer() && w.epoch() == c.epoch()
+        Written original = log.stream().filter(w -> w.producer() == op.producer() && w.epoch() == c.epoch
             && w.baseSequence() == baseSeq).findFirst().orElseThrow();
         assertEquals(original.baseOffset(), dup.baseOffset(), "a retry gets the original offsets");
       } else {

@@ -29,7 +29,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Committed offsets through the partitions' Raft groups, fenced by group generation, against a real 3-node
  * cluster, at the RPC level: a zombie member cannot commit, offsets never go back, they survive leader failover
- * and a restart of every node (from snapshots), members expire after their session timeout, and bad input gets
+ * and a restart of every node (from snapshots), an admin reset rewinds them, silent members expire after their
+ * session timeout, and bad input gets
  * its error code.
  */
 class GroupOffsetsIT {
@@ -66,7 +67,7 @@ class GroupOffsetsIT {
   }
 
   @Test
-  void zombieFencingNoGoingBackFailoverRestartAndExpiry() throws Exception {
+  void zombieFencingNoGoingBackFailoverRestartAndReset() throws Exception {
     Properties props = new Properties();
     props.setProperty("snapshot.threshold.entries", "16");
     try (MiniCluster c = new MiniCluster(dir, 3, props).startAll(); GroupRpc rpc = new GroupRpc(c)) {

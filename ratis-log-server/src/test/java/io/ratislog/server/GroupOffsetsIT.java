@@ -30,8 +30,7 @@ import org.junit.jupiter.api.io.TempDir;
  * Committed offsets through the partitions' Raft groups, fenced by group generation, against a real 3-node
  * cluster, at the RPC level: a zombie member cannot commit, offsets never go back, they survive leader failover
  * and a restart of every node (from snapshots), an admin reset rewinds them, silent members expire after their
- * session timeout, and bad input gets
- * its error code.
+ * session timeout, and bad input gets its error code.
  */
 class GroupOffsetsIT {
   @TempDir Path dir;

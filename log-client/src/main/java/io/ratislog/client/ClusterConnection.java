@@ -118,6 +118,12 @@ public final class ClusterConnection implements AutoCloseable {
     return LogServiceGrpc.newStub(channel(address)).withDeadlineAfter(deadlineMs, TimeUnit.MILLISECONDS);
   }
 
+  /** A blocking GroupService stub for a node with a deadline. */
+  io.ratislog.proto.GroupServiceGrpc.GroupServiceBlockingStub groupStub(HostPort address, long deadlineMs) {
+    return io.ratislog.proto.GroupServiceGrpc.newBlockingStub(channel(address))
+        .withDeadlineAfter(deadlineMs, TimeUnit.MILLISECONDS);
+  }
+
   /**
    * Every address worth trying for a cluster-wide request, bootstrap addresses first then the known
    * node addresses, rotated so that successive calls start at different nodes.

@@ -35,6 +35,18 @@ public record ConsumerRecord(String topic, int partition, long offset, byte[] ke
   }
 
   /**
+   * A stable idempotency key for this record: {@code topic/partition/offset}. A record keeps its partition and
+   * offset forever, so a sink outside ratislog that stores this key with its effect (a unique column, a
+   * conditional put) applies each record once even when an at-least-once consumer redelivers it: that is
+   * exactly-once delivery to an external sink. ('/' cannot occur in topic names.)
+   *
+   * @return the key
+   */
+  public String idempotencyKey() {
+    return topic + "/" + partition + "/" + offset;
+  }
+
+  /**
    * The record's partition.
    *
    * @return the topic partition

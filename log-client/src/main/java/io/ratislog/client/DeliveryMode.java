@@ -15,6 +15,13 @@ package io.ratislog.client;
  *       leader failover and full restarts, because the partitions keep the session table in their
  *       snapshots.</li>
  * </ul>
+ *
+ * <p>For a {@link GroupConsumer}: {@link #AT_MOST_ONCE} commits the returned records' next offsets before
+ * {@code poll} returns them (a crash before processing skips them, none is delivered twice);
+ * {@link #AT_LEAST_ONCE} leaves the commit to the application, which calls {@code commit()} after processing (a
+ * crash before the commit redelivers them, none is lost); {@link #EXACTLY_ONCE} needs transactions, which do not
+ * exist yet, and is refused — for an external sink use AT_LEAST_ONCE and store
+ * {@link ConsumerRecord#idempotencyKey()} with each effect.
  */
 public enum DeliveryMode {
   AT_MOST_ONCE,

@@ -13,7 +13,9 @@ import io.ratislog.server.metadata.PartitionReconciler;
 import io.ratislog.server.partition.PartitionStateMachine;
 import io.ratislog.server.raft.GroupIds;
 import io.ratislog.server.raft.RaftPropertiesFactory;
+import io.ratislog.server.group.GroupSessions;
 import io.ratislog.server.rpc.AdminServiceImpl;
+import io.ratislog.server.rpc.GroupServiceImpl;
 import io.ratislog.server.rpc.LogServiceImpl;
 import io.ratislog.server.rpc.ProduceResponseLoss;
 import io.ratislog.server.storage.SegmentLogConfig;
@@ -40,7 +42,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One ratislog node: a Ratis server hosting the metadata group and this node's partition groups, and the
- * client-facing gRPC server (LogService, AdminService). Start with {@link #start()}, stop with {@link #close()}.
+ * client-facing gRPC server (LogService, AdminService, GroupService). Start with {@link #start()}, stop with {@link #close()}.
  */
 public final class LogNode implements Closeable {
   private static final Logger LOG = LoggerFactory.getLogger(LogNode.class);
@@ -51,6 +53,7 @@ public final class LogNode implements Closeable {
   private MetadataClient metadataClient;
   private PartitionReconciler reconciler;
   private AdminServiceImpl adminService;
+  private GroupSessions groupSessions;
   private Server grpcServer;
   private ExecutorService readExecutor;
   private final List<ServerInterceptor> interceptors;
@@ -114,10 +117,14 @@ public final class LogNode implements Closeable {
       return t;
     });
     adminService = new AdminServiceImpl(config, raftServer, metadata, metadataClient);
+    groupSessions = new GroupSessions(config.nodeId(), raftServer, metadata, metadataClient);
+    groupSessions.start();
     PeerInfo self = config.self();
     grpcServer = NettyServerBuilder.forAddress(new InetSocketAddress(config.bindHost(), self.clientPort()))
         .addService(ServerInterceptors.intercept(new LogServiceImpl(config, raftServer, metadata, metadataClient, readExecutor), interceptors))
         .addService(ServerInterceptors.intercept(adminService, interceptors))
+        .addService(ServerInterceptors.intercept(
+            new GroupServiceImpl(config, raftServer, metadata, metadataClient, groupSessions), interceptors))
         .maxInboundMessageSize(config.maxBatchBytes() + 1024 * 1024)
         .permitKeepAliveTime(10, TimeUnit.SECONDS)
         .permitKeepAliveWithoutCalls(true)
@@ -169,6 +176,10 @@ public final class LogNode implements Closeable {
     if (adminService != null) {
       adminService.close();
       adminService = null;
+    }
+    if (groupSessions != null) {
+      groupSessions.close();
+      groupSessions = null;
     }
     if (reconciler != null) {
       reconciler.close();

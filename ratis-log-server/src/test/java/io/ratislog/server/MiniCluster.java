@@ -25,9 +25,10 @@ public final class MiniCluster implements AutoCloseable {
   public MiniCluster(Path root, int size, Properties extra) throws IOException {
     this.root = root;
     StringJoiner peers = new StringJoiner(",");
+    // All ports in one call, every socket held until all are chosen: no port is handed out twice.
+    int[] ports = freePorts(2 * size);
     for (int id = 1; id <= size; id++) {
-      int[] ports = freePorts(2);
-      peers.add(id + "=127.0.0.1:" + ports[0] + ":" + ports[1]);
+      peers.add(id + "=127.0.0.1:" + ports[2 * (id - 1)] + ":" + ports[2 * (id - 1) + 1]);
       ids.add(id);
     }
     for (int id : ids) {

@@ -51,6 +51,14 @@ public final class MetadataClient implements Closeable {
         .thenApply(reply -> parse(reply, MetadataQueryResult.parser()));
   }
 
+  /** Reads consumer groups through the leader (linearizable). An empty name reads every group. */
+  public CompletableFuture<MetadataQueryResult> queryGroups(String group) {
+    MetadataQuery q = MetadataQuery.newBuilder().setGroups(true).setGroup(group).build();
+    return client.async().sendReadOnly(ShadedBytes.toMessage(q))
+        .orTimeout(timeoutMs, TimeUnit.MILLISECONDS)
+        .thenApply(reply -> parse(reply, MetadataQueryResult.parser()));
+  }
+
   private static <T> T parse(RaftClientReply reply, com.google.protobuf.Parser<T> parser) {
     if (!reply.isSuccess()) {
       throw new IllegalStateException("metadata group: " + reply.getException());

@@ -6,7 +6,9 @@ import io.ratislog.server.entries.DeleteTopicCommand;
 import io.ratislog.server.entries.MetadataCommand;
 import io.ratislog.server.entries.MetadataResult;
 import io.ratislog.server.entries.MetadataSnapshot;
+import io.ratislog.server.entries.GroupRecord;
 import io.ratislog.server.entries.TopicRecord;
+import io.ratislog.server.group.GroupTable;
 import io.ratislog.server.raft.GroupIds;
 import java.util.ArrayList;
 import java.util.List;
@@ -16,13 +18,15 @@ import java.util.TreeMap;
 
 /**
  * The cluster's metadata as the metadata group's state machine holds it: topics with their partitions'
- * placement, and the producer-id counter (ids are never reused, so a session can always be told apart). A pure, deterministic function of the applied commands: the same commands in the same order give
+ * placement, the producer-id counter (ids are never reused, so a session can always be told apart), and the
+ * consumer groups' membership, generations and assignments ({@link GroupTable}). A pure, deterministic function of the applied commands: the same commands in the same order give
  * the same state on every replica. Readers get immutable copies; {@link #apply} runs on the apply thread only.
  */
 public final class MetadataState {
   private final Map<String, TopicRecord> topics = new TreeMap<>();
   private long nextTopicId = 1;
   private long nextProducerId = 1;
+  private final GroupTable groups = new GroupTable();
 
   /** Applies one command and answers what happened. */
   public synchronized MetadataResult apply(MetadataCommand command) {
@@ -30,6 +34,9 @@ public final class MetadataState {
       case CREATE_TOPIC -> createTopic(command.getCreateTopic());
       case DELETE_TOPIC -> deleteTopic(command.getDeleteTopic());
       case ALLOCATE_PRODUCER_ID -> MetadataResult.newBuilder().setProducerId(nextProducerId++).build();
+      case JOIN_GROUP -> groups.join(command.getJoinGroup(), partitionCounts());
+      case LEAVE_GROUP -> groups.leave(command.getLeaveGroup(), partitionCounts());
+      case EXPIRE_MEMBER -> groups.expire(command.getExpireMember(), partitionCounts());
       case KIND_NOT_SET -> error(ErrorCode.INVALID_REQUEST, "empty metadata command");
     };
   }
@@ -57,6 +64,7 @@ public final class MetadataState {
         .setCreatedMs(c.getCreatedMs())
         .build();
     topics.put(topic.getName(), topic);
+    groups.onTopicsChanged(partitionCounts());
     return MetadataResult.newBuilder().setTopic(topic).build();
   }
 
@@ -65,11 +73,28 @@ public final class MetadataState {
     if (removed == null) {
       return error(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, "topic '" + c.getName() + "' does not exist");
     }
+    groups.onTopicsChanged(partitionCounts());
     return MetadataResult.newBuilder().setTopic(removed).build();
   }
 
   private static MetadataResult error(ErrorCode code, String message) {
     return MetadataResult.newBuilder().setErrorCode(code.getNumber()).setErrorMessage(message).build();
+  }
+
+  private Map<String, Integer> partitionCounts() {
+    Map<String, Integer> counts = new TreeMap<>();
+    topics.forEach((name, t) -> counts.put(name, t.getPartitionsCount()));
+    return counts;
+  }
+
+  /** A consumer group, if it exists. */
+  public synchronized Optional<GroupRecord> group(String name) {
+    return groups.group(name);
+  }
+
+  /** Every consumer group, by name. */
+  public synchronized List<GroupRecord> groups() {
+    return groups.groups();
   }
 
   public synchronized Optional<TopicRecord> topic(String name) {
@@ -87,7 +112,7 @@ public final class MetadataState {
 
   public synchronized MetadataSnapshot toSnapshot() {
     return MetadataSnapshot.newBuilder().setNextTopicId(nextTopicId).setNextProducerId(nextProducerId)
-        .addAllTopics(topics.values()).build();
+        .addAllTopics(topics.values()).addAllGroups(groups.groups()).build();
   }
 
   public synchronized void restore(MetadataSnapshot snapshot) {
@@ -97,5 +122,6 @@ public final class MetadataState {
     }
     nextTopicId = snapshot.getNextTopicId();
     nextProducerId = Math.max(1, snapshot.getNextProducerId());
+    groups.restore(snapshot.getGroupsList());
   }
 }

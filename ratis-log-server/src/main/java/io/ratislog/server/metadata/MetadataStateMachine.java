@@ -116,7 +116,13 @@ public final class MetadataStateMachine extends BaseStateMachine {
     try {
       MetadataQuery q = ShadedBytes.parse(MetadataQuery.parser(), request.getContent());
       MetadataQueryResult.Builder r = MetadataQueryResult.newBuilder();
-      if (q.getTopic().isEmpty()) {
+      if (q.getGroups()) {
+        if (q.getGroup().isEmpty()) {
+          r.addAllGroups(state.groups());
+        } else {
+          state.group(q.getGroup()).ifPresent(r::addGroups);
+        }
+      } else if (q.getTopic().isEmpty()) {
         r.addAllTopics(state.topics());
       } else {
         state.topic(q.getTopic()).ifPresent(r::addTopics);

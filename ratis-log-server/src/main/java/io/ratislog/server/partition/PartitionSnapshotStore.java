@@ -90,11 +90,13 @@ final class PartitionSnapshotStore implements StateMachineStorage {
    * Records a snapshot at {@code ti}. The caller has sealed and forced every segment in {@code segmentFiles}.
    */
   void save(TermIndex ti, long nextOffset, long logStartOffset, List<Path> segmentFiles,
-            List<io.ratislog.server.entries.ProducerStateRecord> producers) throws IOException {
+            List<io.ratislog.server.entries.ProducerStateRecord> producers,
+            List<io.ratislog.server.entries.CommittedOffsetRecord> committedOffsets) throws IOException {
     PartitionSnapshotMeta.Builder b = PartitionSnapshotMeta.newBuilder()
         .setNextOffset(nextOffset)
         .setLogStartOffset(logStartOffset)
-        .addAllProducers(producers);
+        .addAllProducers(producers)
+        .addAllCommittedOffsets(committedOffsets);
     for (Path seg : segmentFiles) {
       b.addSegmentFiles(smDir.relativize(seg.toAbsolutePath()).toString());
     }

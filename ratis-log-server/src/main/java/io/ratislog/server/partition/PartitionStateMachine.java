@@ -43,6 +43,10 @@ import org.slf4j.LoggerFactory;
  * a retried batch is answered with its original offsets and written nowhere; the table is part of every
  * snapshot and is rebuilt by replay after it, so dedup holds across failover, restart and snapshot install.
  *
+ * <p>Consumer groups: an applied {@code CommitOffsetEntry} or {@code ResetOffsetEntry} updates the
+ * {@link CommittedOffsetTable} (fencing by generation, offsets never going back except by a reset); the table
+ * is part of every snapshot, so committed offsets survive failover, restart and snapshot install.
+ *
  * <p>Threads: Ratis applies entries and takes snapshots on one thread; fetches read concurrently.
  */
 public final class PartitionStateMachine extends BaseStateMachine {
@@ -54,6 +58,8 @@ public final class PartitionStateMachine extends BaseStateMachine {
   private volatile SegmentLog log;
   /** Idempotent producers; touched only on the apply thread (apply, snapshot, open). */
   private ProducerStateTable producers = new ProducerStateTable();
+  /** Consumer groups' committed offsets; written on the apply thread, read by request threads. */
+  private volatile CommittedOffsetTable offsets = new CommittedOffsetTable();
   private long nextPurgeMs;
 
   public PartitionStateMachine(SegmentLogConfig segmentConfig) {
@@ -112,6 +118,7 @@ public final class PartitionStateMachine extends BaseStateMachine {
       opened.truncateFrom(keepUpTo);
     }
     producers = meta == null ? new ProducerStateTable() : ProducerStateTable.fromRecords(meta.getProducersList());
+    offsets = meta == null ? new CommittedOffsetTable() : CommittedOffsetTable.fromRecords(meta.getCommittedOffsetsList());
     TermIndex ti = store.getLatestSnapshot() == null ? null : store.getLatestSnapshot().getTermIndex();
     if (ti != null) {
       setLastAppliedTermIndex(ti);
@@ -147,12 +154,14 @@ public final class PartitionStateMachine extends BaseStateMachine {
       updateLastAppliedTermIndex(ti);
       return reply(error(ErrorCode.CORRUPT_BATCH, "entry does not decode: " + e.getMessage()));
     }
-    AppendResult result = switch (pe.getKindCase()) {
+    com.google.protobuf.Message result = switch (pe.getKindCase()) {
       case APPEND -> applyAppend(pe.getAppend());
+      case COMMIT_OFFSET -> offsets.commit(pe.getCommitOffset(), requireLog().logEndOffset());
+      case RESET_OFFSET -> offsets.reset(pe.getResetOffset(), requireLog().logEndOffset());
       case KIND_NOT_SET -> error(ErrorCode.INVALID_REQUEST, "empty partition entry");
     };
     updateLastAppliedTermIndex(ti);
-    return reply(result);
+    return CompletableFuture.completedFuture(ShadedBytes.toMessage(result));
   }
 
   private AppendResult applyAppend(AppendEntry a) {
@@ -206,7 +215,7 @@ public final class PartitionStateMachine extends BaseStateMachine {
       return -1;
     }
     List<Path> sealed = l.roll();
-    store.save(ti, l.logEndOffset(), l.logStartOffset(), sealed, producers.toRecords());
+    store.save(ti, l.logEndOffset(), l.logStartOffset(), sealed, producers.toRecords(), offsets.toRecords());
     LOG.debug("{}: snapshot at {} (next offset {}, {} segments)", getGroupId(), ti, l.logEndOffset(), sealed.size());
     return ti.getIndex();
   }
@@ -232,6 +241,11 @@ public final class PartitionStateMachine extends BaseStateMachine {
   /** Committed batches from {@code offset} on (see {@link SegmentLog#read}). */
   public List<StoredBatch> read(long offset, int maxBytes) throws IOException {
     return requireLog().read(offset, maxBytes);
+  }
+
+  /** A consumer group's committed offset (and generation) on this partition, as applied on this replica. */
+  public java.util.Optional<CommittedOffsetTable.Committed> committedOffset(String group) {
+    return offsets.get(group);
   }
 
   /** Completes once a record at or after {@code offset} is applied, or after {@code timeoutMs}. */

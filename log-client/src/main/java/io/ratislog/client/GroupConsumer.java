@@ -170,6 +170,21 @@ public final class GroupConsumer implements AutoCloseable {
     returned.clear();
   }
 
+  /**
+   * Commits the given next offsets: for an application that processed only part of what {@link #poll}
+   * returned (it stops part-way, or processes record by record). Each offset should be at most the position of
+   * the records returned for its partition; a partition committed up to its position is no longer pending.
+   *
+   * @param nextOffsets per partition, the offset after the last processed record
+   */
+  public void commit(Map<TopicPartition, Long> nextOffsets) {
+    ensureOpen();
+    if (nextOffsets.isEmpty()) {
+      return;
+    }
+    commitOffsets(new LinkedHashMap<>(nextOffsets));
+  }
+
   private void commitOffsets(Map<TopicPartition, Long> offsets) {
     String member = memberId;
     long gen = generation;

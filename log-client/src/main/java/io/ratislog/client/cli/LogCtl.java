@@ -6,6 +6,11 @@ import io.ratislog.client.ChannelFactory;
 import io.ratislog.client.Consumer;
 import io.ratislog.client.ConsumerConfig;
 import io.ratislog.client.ConsumerRecord;
+import io.ratislog.client.DeliveryMode;
+import io.ratislog.client.GroupAdmin;
+import io.ratislog.client.GroupConsumer;
+import io.ratislog.client.GroupConsumerConfig;
+import io.ratislog.client.Subscription;
 import io.ratislog.client.PartitionInfo;
 import io.ratislog.client.Producer;
 import io.ratislog.client.ProducerConfig;
@@ -53,7 +58,7 @@ import picocli.CommandLine.Spec;
 @Command(name = "logctl", mixinStandardHelpOptions = true, version = "logctl 0.1.0",
     description = "Administer and use a ratislog cluster.",
     subcommands = {LogCtl.TopicCommand.class, LogCtl.ProduceCommand.class, LogCtl.ConsumeCommand.class,
-        LogCtl.ClusterCommand.class})
+        LogCtl.ClusterCommand.class, LogCtl.GroupCommand.class})
 public final class LogCtl implements Callable<Integer> {
   /** The bootstrap used when none is given. */
   public static final String DEFAULT_BOOTSTRAP = "127.0.0.1:9091";
@@ -362,16 +367,20 @@ public final class LogCtl implements Callable<Integer> {
     long lingerMs;
     @Option(names = "--delivery-timeout-ms", defaultValue = "60000")
     long deliveryTimeoutMs;
+    @Option(names = "--delivery", paramLabel = "MODE", defaultValue = "exactly-once",
+        description = "at-most-once, at-least-once or exactly-once (default).")
+    String delivery;
 
     @Override
     public Integer call() throws Exception {
+      DeliveryMode mode = parseDelivery(delivery);
       if (partition != null && partition < 0) {
         throw new UsageException("--partition must be >= 0, got " + partition);
       }
       if (keySeparator != null && keySeparator.isEmpty()) {
         throw new UsageException("--key-separator must not be empty");
       }
-      ProducerConfig cfg = ProducerConfig.builder(root.bootstrap(bootstrap)).lingerMs(lingerMs)
+      ProducerConfig cfg = ProducerConfig.builder(root.bootstrap(bootstrap)).lingerMs(lingerMs).delivery(mode)
           .deliveryTimeoutMs(deliveryTimeoutMs).channelFactory(root.channelFactory).build();
       ProduceStats stats = new ProduceStats();
       try (Producer producer = new Producer(cfg);
@@ -455,9 +464,27 @@ public final class LogCtl implements Callable<Integer> {
     long timeoutMs;
     @Option(names = "--print-offsets", description = "Print partition<TAB>offset<TAB>value.")
     boolean printOffsets;
+    @Option(names = "--group", paramLabel = "G",
+        description = "Consume as a member of group G: partitions are shared with the group's other members and"
+            + " offsets are committed (start: the committed offset, else the end, or the beginning with --from-beginning).")
+    String group;
+    @Option(names = "--delivery", paramLabel = "MODE", defaultValue = "at-least-once",
+        description = "With --group: at-most-once (commit, then print) or at-least-once (print, then commit; default).")
+    String delivery;
+    @Option(names = "--push", description = "Have the partition leaders push records (Subscribe stream) instead of polling.")
+    boolean push;
 
     @Override
     public Integer call() {
+      DeliveryMode mode = parseDelivery(delivery);
+      if (group != null && (offset != null || partition != null || push)) {
+        throw new UsageException("--group assigns partitions and starts at the committed offset:"
+            + " it cannot be combined with --offset, --partition or --push");
+      }
+      if (group != null && mode == DeliveryMode.EXACTLY_ONCE) {
+        throw new UsageException("consume --delivery exactly-once needs transactions (not yet);"
+            + " use at-least-once with the record's (topic, partition, offset) as the sink's idempotency key");
+      }
       if (offset != null && offset < 0) {
         throw new UsageException("--offset must be >= 0, got " + offset);
       }
@@ -477,22 +504,10 @@ public final class LogCtl implements Callable<Integer> {
         return 0;
       }
       ConsumerConfig cfg = ConsumerConfig.builder(root.bootstrap(bootstrap))
-          .autoOffsetReset(offset != null ? AutoOffsetReset.NONE : AutoOffsetReset.EARLIEST)
+          .autoOffsetReset(offset != null ? AutoOffsetReset.NONE
+              : group != null && !fromBeginning ? AutoOffsetReset.LATEST : AutoOffsetReset.EARLIEST)
           .channelFactory(root.channelFactory).build();
-      try (Consumer consumer = new Consumer(cfg)) {
-        List<TopicPartition> tps = partition != null ? List.of(new TopicPartition(topic, partition))
-            : consumer.partitionsFor(topic);
-        consumer.assign(tps);
-        if (offset != null) {
-          tps.forEach(tp -> consumer.seek(tp, offset));
-        } else if (fromBeginning) {
-          consumer.seekToBeginning(tps);
-        } else {
-          consumer.seekToEnd(tps);
-        }
-        for (TopicPartition tp : tps) {
-          consumer.position(tp); // resolve now: "the end" is the end at start-up
-        }
+      try (RecordSource source = group != null ? groupSource(cfg, mode) : push ? pushSource(cfg) : pollSource(cfg)) {
         long printed = 0;
         long lastRecord = System.nanoTime();
         PrintWriter out = root.out;
@@ -501,7 +516,8 @@ public final class LogCtl implements Callable<Integer> {
           if (idleLeft <= 0) {
             break;
           }
-          List<ConsumerRecord> records = consumer.poll(Duration.ofMillis(idleLeft));
+          List<ConsumerRecord> records = source.poll(Duration.ofMillis(idleLeft));
+          Map<TopicPartition, Long> printedUpTo = new LinkedHashMap<>();
           for (ConsumerRecord r : records) {
             if (maxRecords != null && printed >= maxRecords) {
               break;
@@ -515,13 +531,248 @@ public final class LogCtl implements Callable<Integer> {
             out.print(r.valueAsString());
             out.print('\n');
             printed++;
+            printedUpTo.put(r.topicPartition(), r.offset() + 1);
           }
           if (!records.isEmpty()) {
             out.flush();
+            source.processed(printedUpTo);
             lastRecord = System.nanoTime();
           }
         }
         out.flush();
+      }
+      return 0;
+    }
+
+    /** Where consumed records come from; {@link #processed} names what was printed of the last poll. */
+    interface RecordSource extends AutoCloseable {
+      List<ConsumerRecord> poll(Duration timeout);
+
+      /** The records printed: per partition, the offset after the last one. */
+      default void processed(Map<TopicPartition, Long> nextOffsets) {
+      }
+
+      @Override
+      void close();
+    }
+
+    private List<TopicPartition> partitions(Consumer consumer) {
+      return partition != null ? List.of(new TopicPartition(topic, partition)) : consumer.partitionsFor(topic);
+    }
+
+    private RecordSource pollSource(ConsumerConfig cfg) {
+      Consumer consumer = new Consumer(cfg);
+      try {
+        List<TopicPartition> tps = partitions(consumer);
+        consumer.assign(tps);
+        if (offset != null) {
+          tps.forEach(tp -> consumer.seek(tp, offset));
+        } else if (fromBeginning) {
+          consumer.seekToBeginning(tps);
+        } else {
+          consumer.seekToEnd(tps);
+        }
+        for (TopicPartition tp : tps) {
+          consumer.position(tp); // resolve now: "the end" is the end at start-up
+        }
+      } catch (RuntimeException e) {
+        consumer.close();
+        throw e;
+      }
+      return new RecordSource() {
+        @Override
+        public List<ConsumerRecord> poll(Duration timeout) {
+          return consumer.poll(timeout);
+        }
+
+        @Override
+        public void close() {
+          consumer.close();
+        }
+      };
+    }
+
+    /** One push subscription per partition, starting where a poll consumer would. */
+    private RecordSource pushSource(ConsumerConfig cfg) {
+      List<Subscription> subs = new ArrayList<>();
+      try (Consumer positions = new Consumer(cfg)) {
+        List<TopicPartition> tps = partitions(positions);
+        positions.assign(tps);
+        if (offset != null) {
+          tps.forEach(tp -> positions.seek(tp, offset));
+        } else if (fromBeginning) {
+          positions.seekToBeginning(tps);
+        } else {
+          positions.seekToEnd(tps);
+        }
+        for (TopicPartition tp : tps) {
+          subs.add(new Subscription(root.bootstrap(bootstrap), tp, positions.position(tp), 1000));
+        }
+      } catch (RuntimeException e) {
+        subs.forEach(Subscription::close);
+        throw e;
+      }
+      return new RecordSource() {
+        @Override
+        public List<ConsumerRecord> poll(Duration timeout) {
+          long deadline = System.nanoTime() + timeout.toNanos();
+          List<ConsumerRecord> got = new ArrayList<>();
+          while (got.isEmpty() && System.nanoTime() < deadline) {
+            for (Subscription s : subs) {
+              got.addAll(s.poll(Duration.ofMillis(subs.size() == 1 ? 200 : 10), 500));
+            }
+          }
+          return got;
+        }
+
+        @Override
+        public void close() {
+          subs.forEach(Subscription::close);
+        }
+      };
+    }
+
+    private RecordSource groupSource(ConsumerConfig cfg, DeliveryMode mode) {
+      GroupConsumer gc = new GroupConsumer(GroupConsumerConfig.of(cfg, group, List.of(topic), mode));
+      return new RecordSource() {
+        @Override
+        public List<ConsumerRecord> poll(Duration timeout) {
+          return gc.poll(timeout);
+        }
+
+        @Override
+        public void processed(Map<TopicPartition, Long> nextOffsets) {
+          if (mode == DeliveryMode.AT_LEAST_ONCE) {
+            gc.commit(nextOffsets); // only what was printed: records cut off by --max-records stay uncommitted
+          }
+        }
+
+        @Override
+        public void close() {
+          gc.close();
+        }
+      };
+    }
+  }
+
+  static DeliveryMode parseDelivery(String s) {
+    try {
+      return DeliveryMode.valueOf(s.trim().toUpperCase(java.util.Locale.ROOT).replace('-', '_'));
+    } catch (IllegalArgumentException e) {
+      throw new UsageException("--delivery must be at-most-once, at-least-once or exactly-once, got '" + s + "'");
+    }
+  }
+
+  // ------------------------------------------------------------------ group
+
+  /** {@code logctl group list | describe G | reset-offsets G ...}. */
+  @Command(name = "group", mixinStandardHelpOptions = true, description = "Manage consumer groups.",
+      subcommands = {GroupList.class, GroupDescribe.class, GroupResetOffsets.class})
+  static final class GroupCommand implements Callable<Integer> {
+    @ParentCommand
+    LogCtl root;
+    @Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() {
+      throw new CommandLine.ParameterException(spec.commandLine(), "missing subcommand: list, describe, reset-offsets");
+    }
+
+    GroupAdmin admin(BootstrapOption b) {
+      return new GroupAdmin(root.bootstrap(b), 30_000, root.channelFactory);
+    }
+  }
+
+  /** {@code logctl group list}: {@code GROUP  GENERATION  MEMBERS}. */
+  @Command(name = "list", mixinStandardHelpOptions = true, description = "List consumer groups.")
+  static final class GroupList implements Callable<Integer> {
+    @ParentCommand
+    GroupCommand parent;
+    @Mixin
+    BootstrapOption bootstrap;
+
+    @Override
+    public Integer call() {
+      LogCtl root = parent.root;
+      try (GroupAdmin admin = parent.admin(bootstrap)) {
+        root.out.println("GROUP  GENERATION  MEMBERS");
+        for (io.ratislog.proto.GroupSummary g : admin.listGroups()) {
+          root.out.printf("%s  %d  %d%n", g.getGroup(), g.getGeneration(), g.getMembers());
+        }
+        root.out.flush();
+      }
+      return 0;
+    }
+  }
+
+  /** {@code logctl group describe G}: generation, members, then {@code TOPIC PARTITION MEMBER COMMITTED END LAG}. */
+  @Command(name = "describe", mixinStandardHelpOptions = true,
+      description = "Show a group's members, assignment, committed offsets and lag.")
+  static final class GroupDescribe implements Callable<Integer> {
+    @ParentCommand
+    GroupCommand parent;
+    @Mixin
+    BootstrapOption bootstrap;
+    @Parameters(index = "0", paramLabel = "G")
+    String group;
+
+    @Override
+    public Integer call() {
+      LogCtl root = parent.root;
+      try (GroupAdmin admin = parent.admin(bootstrap)) {
+        GroupAdmin.GroupDescription d = admin.describeGroup(group);
+        root.out.printf("group %s  generation %d  assignor %s  members %d%n", d.group(), d.generation(),
+            d.assignor(), d.members().size());
+        for (String m : d.members()) {
+          root.out.printf("member %s%n", m);
+        }
+        root.out.println("TOPIC  PARTITION  MEMBER  COMMITTED  END  LAG");
+        for (GroupAdmin.PartitionOffsets p : d.partitions()) {
+          root.out.printf("%s  %d  %s  %s  %d  %d%n", p.topic(), p.partition(), p.member(),
+              p.committed() < 0 ? "-" : Long.toString(p.committed()), p.logEnd(), p.lag());
+        }
+        root.out.flush();
+      }
+      return 0;
+    }
+  }
+
+  /** {@code logctl group reset-offsets G --topic T --to-earliest|--to-latest|--to-offset O}. */
+  @Command(name = "reset-offsets", mixinStandardHelpOptions = true,
+      description = "Set a group's committed offsets on every partition of a topic.")
+  static final class GroupResetOffsets implements Callable<Integer> {
+    @ParentCommand
+    GroupCommand parent;
+    @Mixin
+    BootstrapOption bootstrap;
+    @Parameters(index = "0", paramLabel = "G")
+    String group;
+    @Option(names = "--topic", required = true, paramLabel = "T")
+    String topic;
+    @Option(names = "--to-earliest")
+    boolean earliest;
+    @Option(names = "--to-latest")
+    boolean latest;
+    @Option(names = "--to-offset", paramLabel = "O")
+    Long toOffset;
+
+    @Override
+    public Integer call() {
+      int chosen = (earliest ? 1 : 0) + (latest ? 1 : 0) + (toOffset != null ? 1 : 0);
+      if (chosen != 1) {
+        throw new UsageException("give exactly one of --to-earliest, --to-latest, --to-offset O");
+      }
+      if (toOffset != null && toOffset < 0) {
+        throw new UsageException("--to-offset must be >= 0, got " + toOffset);
+      }
+      io.ratislog.proto.ResetTarget target = earliest ? io.ratislog.proto.ResetTarget.TO_EARLIEST
+          : latest ? io.ratislog.proto.ResetTarget.TO_LATEST : io.ratislog.proto.ResetTarget.TO_OFFSET;
+      LogCtl root = parent.root;
+      try (GroupAdmin admin = parent.admin(bootstrap)) {
+        admin.resetOffsets(group, topic, target, toOffset == null ? 0 : toOffset)
+            .forEach((p, o) -> root.out.printf("partition %d: committed offset %d%n", p, o));
+        root.out.flush();
       }
       return 0;
     }

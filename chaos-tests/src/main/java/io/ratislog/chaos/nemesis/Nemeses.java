@@ -7,7 +7,8 @@ import java.util.Locale;
 /** Builds nemeses from their command-line names. */
 public final class Nemeses {
   /** Every name {@link #parse} accepts. */
-  public static final List<String> NAMES = List.of("kill", "kill-leader", "pause", "pause-leader", "kill-all");
+  public static final List<String> NAMES = List.of("kill", "kill-leader", "pause", "pause-leader", "kill-all",
+      "partition-one", "partition-majority", "partition-bridge", "partition-leader");
 
   private Nemeses() {}
 
@@ -31,6 +32,10 @@ public final class Nemeses {
         case "pause" -> new PauseNemesis(false);
         case "pause-leader" -> new PauseNemesis(true);
         case "kill-all" -> new KillAllNemesis();
+        case "partition-one" -> new PartitionNemesis(PartitionNemesis.Kind.ONE);
+        case "partition-majority" -> new PartitionNemesis(PartitionNemesis.Kind.MAJORITY);
+        case "partition-bridge" -> new PartitionNemesis(PartitionNemesis.Kind.BRIDGE);
+        case "partition-leader" -> new PartitionNemesis(PartitionNemesis.Kind.LEADER);
         default -> throw new IllegalArgumentException("unknown nemesis '" + name + "' (known: " + NAMES + ")");
       });
     }

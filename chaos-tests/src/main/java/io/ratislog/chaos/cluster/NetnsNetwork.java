@@ -63,6 +63,8 @@ public final class NetnsNetwork implements NetworkControl, AutoCloseable {
   public static final String CHAIN = "RLCHAOS";
   /** The last octet of the test JVM's address. */
   public static final int HOST_OCTET = 254;
+  /** System property: {@code off} makes namespaces unavailable (to exercise the skip path). */
+  public static final String DISABLE_PROPERTY = "ratislog.chaos.netns";
   private static final Pattern OWN_NETNS = Pattern.compile("^(" + PREFIX + "[0-9a-f]{4})(br|n[0-9])$");
   private static final Pattern OWN_LINK = Pattern.compile("^\\d+:\\s+(" + PREFIX + "[0-9a-f]{4})(h)[@:]");
   private static final Path RUN = Path.of("/run");
@@ -87,8 +89,9 @@ public final class NetnsNetwork implements NetworkControl, AutoCloseable {
   }
 
   /**
-   * Why namespaces cannot be used here, checked once per JVM: not root, {@code ip} or
-   * {@code iptables} missing, or creating a probe namespace with an iptables chain failed.
+   * Why namespaces cannot be used here, checked once per JVM: not Linux, not root, {@code ip} or
+   * {@code iptables} missing, creating a probe namespace with an iptables chain failed, or the
+   * system property {@value #DISABLE_PROPERTY} is {@code off}.
    *
    * @return the reason, or empty when network faults are available
    */
@@ -100,6 +103,9 @@ public final class NetnsNetwork implements NetworkControl, AutoCloseable {
   }
 
   private static Optional<String> probe() {
+    if ("off".equalsIgnoreCase(System.getProperty(DISABLE_PROPERTY, ""))) {
+      return Optional.of("disabled with -D" + DISABLE_PROPERTY + "=off");
+    }
     if (!System.getProperty("os.name", "").toLowerCase().contains("linux")) {
       return Optional.of("network namespaces need Linux (os.name=" + System.getProperty("os.name") + ")");
     }

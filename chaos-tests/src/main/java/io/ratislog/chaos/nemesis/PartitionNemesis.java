@@ -118,6 +118,10 @@ public final class PartitionNemesis implements Nemesis {
         int p = ctx.random().nextInt(ctx.partitions());
         String tp = ctx.topic() + "-" + p;
         int leader = ctx.cluster().leaderOf(ctx.topic(), p);
+        for (int i = 0; i < 10 && leader <= 0; i++) { // e.g. an election right after the last heal
+          sleep(300);
+          leader = ctx.cluster().leaderOf(ctx.topic(), p);
+        }
         List<Integer> followers = new ArrayList<>();
         String how;
         if (leader > 0 && all.contains(leader)) {
@@ -141,6 +145,14 @@ public final class PartitionNemesis implements Nemesis {
       default -> throw new IllegalStateException("unknown kind " + k);
     }
     return new SimpleFault(name(), targets, note, () -> net.cut(cuts), net::heal);
+  }
+
+  private static void sleep(long ms) {
+    try {
+      Thread.sleep(ms);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
   }
 
   private static List<Integer> without(List<Integer> all, List<Integer> minus) {

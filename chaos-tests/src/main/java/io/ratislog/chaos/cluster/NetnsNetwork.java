@@ -292,6 +292,7 @@ public final class NetnsNetwork implements NetworkControl, AutoCloseable {
         }
       }
     });
+    Map<Integer, Runnable> actions = new TreeMap<>();
     for (int id = 1; id <= nodes; id++) {
       Set<Integer> drop = sym.get(id);
       if (drop.isEmpty() && current.getOrDefault(id, Set.of()).isEmpty()) {
@@ -302,10 +303,17 @@ public final class NetnsNetwork implements NetworkControl, AutoCloseable {
         rules.append("-A ").append(CHAIN).append(" -s ").append(nodeAddress(peer)).append("/32 -j DROP\n");
       }
       rules.append("COMMIT\n");
-      run(List.of(ip, "netns", "exec", namespace(id), iptablesRestore, "-w", "--noflush"), rules.toString());
-      current.put(id, drop);
+      int node = id;
+      actions.put(id, () -> {
+        run(List.of(ip, "netns", "exec", namespace(node), iptablesRestore, "-w", "--noflush"), rules.toString());
+        synchronized (current) {
+          current.put(node, drop);
+        }
+      });
     }
-    LOG.info("network {}: cuts {}", tag, sym);
+    long t0 = System.nanoTime();
+    inParallel(actions);
+    LOG.info("network {}: cuts {} ({} ms)", tag, sym, (System.nanoTime() - t0) / 1_000_000);
   }
 
   @Override
@@ -314,19 +322,51 @@ public final class NetnsNetwork implements NetworkControl, AutoCloseable {
       return;
     }
     String ipt = tool("iptables").orElseThrow();
-    RuntimeException first = null;
+    Map<Integer, Runnable> actions = new TreeMap<>();
     for (int id = 1; id <= nodes; id++) {
+      int node = id;
+      actions.put(id, () -> {
+        sh(ip, "netns", "exec", namespace(node), ipt, "-w", "-F", CHAIN);
+        synchronized (current) {
+          current.remove(node);
+        }
+      });
+    }
+    long t0 = System.nanoTime();
+    inParallel(actions);
+    LOG.info("network {}: healed ({} ms)", tag, (System.nanoTime() - t0) / 1_000_000);
+  }
+
+  /**
+   * Runs one action per namespace, all at once (each is a short {@code ip netns exec iptables...}
+   * process; one after the other they take seconds on a loaded host, which would blur the fault's
+   * start), and waits for all; rethrows the first failure after every action finished.
+   */
+  private static void inParallel(Map<Integer, Runnable> actions) {
+    List<Thread> threads = new ArrayList<>();
+    List<RuntimeException> failures = java.util.Collections.synchronizedList(new ArrayList<>());
+    actions.forEach((id, action) -> {
+      Thread t = new Thread(() -> {
+        try {
+          action.run();
+        } catch (RuntimeException e) {
+          failures.add(e);
+        }
+      }, "netns-" + id);
+      threads.add(t);
+      t.start();
+    });
+    for (Thread t : threads) {
       try {
-        sh(ip, "netns", "exec", namespace(id), ipt, "-w", "-F", CHAIN);
-        current.remove(id);
-      } catch (RuntimeException e) {
-        first = first == null ? e : first;
+        t.join();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException("interrupted while changing the network", e);
       }
     }
-    if (first != null) {
-      throw first;
+    if (!failures.isEmpty()) {
+      throw failures.get(0);
     }
-    LOG.info("network {}: healed", tag);
   }
 
   /**

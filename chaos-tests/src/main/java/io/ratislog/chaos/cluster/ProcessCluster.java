@@ -391,8 +391,7 @@ public final class ProcessCluster implements ClusterControl, AutoCloseable {
     long deadline = System.nanoTime() + timeout.toNanos();
     while (System.nanoTime() - deadline < 0) {
       try {
-        TopicDescription t = admin().describeTopic(topic);
-        if (t.partitions().stream().allMatch(PartitionInfo::hasLeader)) {
+        if (partitions(topic, -1).stream().allMatch(PartitionInfo::hasLeader)) {
           return true;
         }
       } catch (RuntimeException e) {
@@ -401,6 +400,48 @@ public final class ProcessCluster implements ClusterControl, AutoCloseable {
       sleep(200);
     }
     return false;
+  }
+
+  /**
+   * The partitions of a topic with their leaders as the cluster knows them. A node reports the
+   * leader only of the partitions it holds a replica of (-1 for the others), and the admin client
+   * asks the nodes in turn, so with more nodes than the replication factor one answer is not enough:
+   * this asks up to once per node and keeps, per partition, the first leader reported.
+   *
+   * @param topic  the topic
+   * @param wanted the partition whose leader is needed, or -1 for all
+   * @return the partitions, leaders merged
+   */
+  private List<PartitionInfo> partitions(String topic, int wanted) {
+    List<PartitionInfo> merged = null;
+    RuntimeException last = null;
+    for (int i = 0; i < nodes.size(); i++) {
+      TopicDescription t;
+      try {
+        t = admin().describeTopic(topic);
+      } catch (RuntimeException e) {
+        last = e;
+        continue;
+      }
+      if (merged == null || merged.size() != t.partitionCount()) {
+        merged = new ArrayList<>(t.partitions());
+      } else {
+        for (int p = 0; p < merged.size(); p++) {
+          if (!merged.get(p).hasLeader() && t.partitions().get(p).hasLeader()) {
+            merged.set(p, t.partitions().get(p));
+          }
+        }
+      }
+      boolean done = wanted >= 0 ? wanted >= merged.size() || merged.get(wanted).hasLeader()
+          : merged.stream().allMatch(PartitionInfo::hasLeader);
+      if (done) {
+        break;
+      }
+    }
+    if (merged == null) {
+      throw last != null ? last : new IllegalStateException("no node described " + topic);
+    }
+    return merged;
   }
 
   @Override
@@ -417,8 +458,8 @@ public final class ProcessCluster implements ClusterControl, AutoCloseable {
   @Override
   public int leaderOf(String topic, int partition) {
     try {
-      TopicDescription t = admin().describeTopic(topic);
-      return partition < t.partitionCount() ? t.partitions().get(partition).leader() : -1;
+      List<PartitionInfo> ps = partitions(topic, partition);
+      return partition < ps.size() ? ps.get(partition).leader() : -1;
     } catch (RuntimeException e) {
       LOG.debug("leaderOf({}, {}) failed: {}", topic, partition, e.toString());
       return -1;

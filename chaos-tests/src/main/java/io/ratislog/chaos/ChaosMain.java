@@ -18,7 +18,10 @@ public final class ChaosMain implements Callable<Integer> {
   @Option(names = "--time-limit", description = "seconds of faults (default ${DEFAULT-VALUE})", defaultValue = "60")
   long timeLimitS;
 
-  @Option(names = "--nemesis", description = "comma-separated: kill, kill-leader, pause, pause-leader, kill-all "
+  @Option(names = "--nemesis", description = "comma-separated process faults: kill, kill-leader, pause, "
+      + "pause-leader, kill-all; real network faults (root, iproute2 and iptables needed: the nodes then run in "
+      + "their own network namespaces; skipped with a warning when unavailable): partition-one, "
+      + "partition-majority, partition-bridge (best with --nodes 5), partition-leader "
       + "(default ${DEFAULT-VALUE})", defaultValue = "kill-leader,pause,kill")
   String nemesis;
 
@@ -63,6 +66,9 @@ public final class ChaosMain implements Callable<Integer> {
         d.faultMin(), d.faultMax(), d.recovery(), seed == null ? d.seed() : seed, d.serverProps());
     io.ratislog.chaos.nemesis.Nemeses.parse(nemesis); // fail fast on a typo
     ChaosRun.Outcome o = ChaosRun.run(opts);
+    if (o.skipped() != null) {
+      System.err.println("chaos: WARNING: network nemeses " + o.skipped());
+    }
     System.out.println(o.result().summary());
     System.out.println("report: " + o.dir().resolve("report.md"));
     if (o.error() != null) {

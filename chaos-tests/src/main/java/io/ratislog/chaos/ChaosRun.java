@@ -7,6 +7,8 @@ import io.ratislog.chaos.cluster.ProcessCluster;
 import io.ratislog.chaos.cluster.RepoLayout;
 import io.ratislog.chaos.history.History;
 import io.ratislog.chaos.history.Op;
+import io.ratislog.chaos.cluster.NetnsNetwork;
+import io.ratislog.chaos.nemesis.Nemesis;
 import io.ratislog.chaos.nemesis.NemesisContext;
 import io.ratislog.chaos.nemesis.NemesisScheduler;
 import io.ratislog.chaos.nemesis.Nemeses;
@@ -25,7 +27,9 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.Optional;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -33,7 +37,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One chaos run: start a {@link ProcessCluster}, create the topic, run the append workload while
+ * One chaos run: start a {@link ProcessCluster} (in network namespaces when a nemesis needs real
+ * network faults, see {@link ProcessCluster#inNamespaces}; if namespaces are unavailable those
+ * nemeses are skipped with a warning that the report repeats), create the topic, run the append workload while
  * the {@link NemesisScheduler} injects faults, heal, let the workload recover, drain, read
  * everything, stop the cluster, then check the history and write {@code history.jsonl},
  * {@code report.md} and {@code timeline.png} to {@code outDir/<timestamp>/}.
@@ -54,8 +60,9 @@ public final class ChaosRun {
    * @param result  the checker's verdict
    * @param timings phase durations in ms
    * @param error   a harness failure that cut the run short, or null
+   * @param skipped the nemeses skipped because network namespaces are unavailable, and why; or null
    */
-  public record Outcome(Path dir, CheckResult result, Map<String, Long> timings, Throwable error) {}
+  public record Outcome(Path dir, CheckResult result, Map<String, Long> timings, Throwable error, String skipped) {}
 
   /**
    * Runs.
@@ -78,8 +85,30 @@ public final class ChaosRun {
     Throwable error = null;
     ClusterSpec spec = ClusterSpec.small(opts.nodes(), dir.resolve("cluster")).withServerProps(opts.serverProps());
     LOG.info("chaos run in {}: {}", dir, opts);
-    try (ProcessCluster cluster = new ProcessCluster(spec, RepoLayout.locate())) {
+    List<Nemesis> nemeses = new ArrayList<>(Nemeses.parse(opts.nemeses()));
+    boolean netns = nemeses.stream().anyMatch(Nemesis::needsNetwork);
+    String network = "loopback (127.0.0.1): process faults only";
+    String skipped = null;
+    if (netns) {
+      Optional<String> why = NetnsNetwork.unavailableReason();
+      if (why.isPresent()) {
+        List<String> names = nemeses.stream().filter(Nemesis::needsNetwork).map(Nemesis::name).toList();
+        skipped = names + " skipped: " + why.get();
+        LOG.warn("network nemeses {}", skipped);
+        nemeses.removeIf(Nemesis::needsNetwork);
+        netns = false;
+      }
+    }
+    String network0 = network;
+    try (ProcessCluster cluster = netns ? ProcessCluster.inNamespaces(spec, RepoLayout.locate())
+        : new ProcessCluster(spec, RepoLayout.locate())) {
+      network = cluster.netns().map(n -> "network namespaces " + n.tag() + "n1..n" + opts.nodes() + ", nodes "
+          + n.nodeAddress(1) + ".." + opts.nodes() + ", clients at " + n.hostAddress()
+          + ": real iptables partitions").orElse(network0);
       try {
+        if (nemeses.isEmpty() && skipped != null) {
+          throw new IllegalStateException("no nemesis left to run: " + skipped);
+        }
         long t = System.nanoTime();
         cluster.startAll();
         cluster.awaitReady(Duration.ofSeconds(60));
@@ -93,7 +122,7 @@ public final class ChaosRun {
         AppendWorkload workload = new AppendWorkload(cluster.bootstrap(), cfg, history, opts.seed());
         NemesisScheduler scheduler = new NemesisScheduler(
             new NemesisContext(cluster, TOPIC, opts.partitions(), new Random(opts.seed())), history,
-            Nemeses.parse(opts.nemeses()), new NemesisScheduler.Timing(opts.timeLimit(), opts.quietMin(),
+            nemeses, new NemesisScheduler.Timing(opts.timeLimit(), opts.quietMin(),
                 opts.quietMax(), opts.faultMin(), opts.faultMax()));
         t = System.nanoTime();
         workload.start();
@@ -144,6 +173,10 @@ public final class ChaosRun {
         + " producers at " + opts.sendsPerSecond() + "/s, " + opts.readers() + " readers)");
     params.put("delivery mode", opts.mode().label());
     params.put("nemeses", opts.nemeses());
+    params.put("network", network);
+    if (skipped != null) {
+      params.put("SKIPPED NEMESES", skipped.replace("|", "\\|"));
+    }
     params.put("time limit", opts.timeLimit().toSeconds() + " s (quiet " + opts.quietMin().toSeconds() + "-"
         + opts.quietMax().toSeconds() + " s, faults " + opts.faultMin().toSeconds() + "-"
         + opts.faultMax().toSeconds() + " s)");
@@ -161,7 +194,7 @@ public final class ChaosRun {
       throw new UncheckedIOException(e);
     }
     LOG.info("chaos run done: {} -> {}", result.summary(), dir.resolve("report.md"));
-    return new Outcome(dir, result, timings, error);
+    return new Outcome(dir, result, timings, error, skipped);
   }
 
   private static void createTopic(ProcessCluster cluster, ChaosOptions opts) throws InterruptedException {

@@ -1,11 +1,12 @@
 package io.ratislog.chaos.cluster;
 
 import java.util.List;
+import java.util.Optional;
 
 /**
- * What a nemesis may do to a cluster. Process faults only for now; network faults (partitions via
- * {@code ip netns}, packet loss) will come as a separate capability that a nemesis asks for, so
- * that implementations without it (this process cluster on 127.0.0.1) stay valid.
+ * What a nemesis may do to a cluster: process faults always; real network faults through the
+ * optional {@link #network()} capability, which only a cluster whose nodes run in their own network
+ * namespaces has ({@link ProcessCluster#inNamespaces}).
  */
 public interface ClusterControl {
   /**
@@ -68,8 +69,29 @@ public interface ClusterControl {
    */
   int leaderOf(String topic, int partition);
 
-  /** Resumes every paused node and starts every stopped one. */
+  /**
+   * The replicas of a partition as the cluster reports them.
+   *
+   * @param topic     the topic
+   * @param partition the partition
+   * @return node ids (first the preferred leader); empty when unknown
+   */
+  default List<Integer> replicasOf(String topic, int partition) {
+    return nodeIds();
+  }
+
+  /**
+   * Real network faults between the nodes, when this cluster can make them.
+   *
+   * @return the control, or empty (e.g. every node on 127.0.0.1)
+   */
+  default Optional<NetworkControl> network() {
+    return Optional.empty();
+  }
+
+  /** Removes every network cut, resumes every paused node and starts every stopped one. */
   default void healAll() {
+    network().ifPresent(NetworkControl::heal);
     for (int id : nodeIds()) {
       if (isPaused(id)) {
         resume(id);

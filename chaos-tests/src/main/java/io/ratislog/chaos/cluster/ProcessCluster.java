@@ -14,6 +14,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.StringJoiner;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
@@ -21,36 +22,59 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A cluster of real {@code logd} JVMs on 127.0.0.1, one per node, with free ports and a directory
- * per node under the run directory: {@code n<ID>/logd.properties}, {@code n<ID>/data/},
- * {@code n<ID>/logd.out} and {@code n<ID>/logd.err} (appended across restarts).
+ * A cluster of real {@code logd} JVMs, one per node, with a directory per node under the run
+ * directory: {@code n<ID>/logd.properties}, {@code n<ID>/data/}, {@code n<ID>/logd.out} and
+ * {@code n<ID>/logd.err} (appended across restarts).
  *
- * <p>Only processes this object started are ever signalled; a JVM shutdown hook kills whatever is
- * left if the caller forgot {@link #close()}. Thread-safe.
+ * <p>Two modes:
+ * <ul>
+ *   <li>loopback ({@link #ProcessCluster(ClusterSpec, RepoLayout)}): every node on 127.0.0.1 with
+ *       free ports; process faults only ({@link #network()} is empty);</li>
+ *   <li>namespaces ({@link #inNamespaces(ClusterSpec, RepoLayout)}): every node in its own network
+ *       namespace of a {@link NetnsNetwork}, listening on its own address {@code 10.X.Y.<id>} with
+ *       the fixed ports {@value #NETNS_RAFT_PORT} (Raft) and {@value #NETNS_CLIENT_PORT} (clients),
+ *       started with {@code ip netns exec <ns> java ...} (which execs java, so the started process is
+ *       the JVM). {@link #network()} then cuts links for real; the cluster owns the network and
+ *       deletes it on {@link #close()}.</li>
+ * </ul>
+ *
+ * <p>Only processes this object started are ever signalled, and only after
+ * {@code /proc/PID/cmdline} showed that the PID is still that node's {@code logd} (and, with
+ * namespaces, {@code /proc/PID/ns/net} that it runs in the node's namespace). A JVM shutdown hook
+ * kills whatever is left (and removes the network) if the caller forgot {@link #close()}.
+ * Thread-safe.
  */
 public final class ProcessCluster implements ClusterControl, AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(ProcessCluster.class);
   /** How long {@link #stopAll()} waits after SIGTERM before SIGKILL. */
   private static final Duration TERM_GRACE = Duration.ofSeconds(10);
+  /** The Raft port of every node in namespace mode (each namespace has its own ports). */
+  public static final int NETNS_RAFT_PORT = 9191;
+  /** The client port of every node in namespace mode. */
+  public static final int NETNS_CLIENT_PORT = 9091;
+  private static final String MAIN_CLASS = "io.ratislog.server.Logd";
 
   private final ClusterSpec spec;
   private final RepoLayout layout;
   private final Map<Integer, Node> nodes = new TreeMap<>();
   private final String bootstrap;
   private final Thread shutdownHook;
+  private final NetnsNetwork net;
   private volatile Admin admin;
 
   /** One node: its ports, directory and current process. */
   private static final class Node {
     final int id;
+    final String host;
     final int raftPort;
     final int clientPort;
     final Path dir;
     Process process;
     boolean paused;
 
-    Node(int id, int raftPort, int clientPort, Path dir) {
+    Node(int id, String host, int raftPort, int clientPort, Path dir) {
       this.id = id;
+      this.host = host;
       this.raftPort = raftPort;
       this.clientPort = clientPort;
       this.dir = dir;
@@ -68,17 +92,44 @@ public final class ProcessCluster implements ClusterControl, AutoCloseable {
    * @param layout where the server is built
    */
   public ProcessCluster(ClusterSpec spec, RepoLayout layout) {
+    this(spec, layout, null);
+  }
+
+  /**
+   * Builds a fresh {@link NetnsNetwork} (removing leftovers of dead runs first) and writes every
+   * node's configuration for it; starts nothing yet. The cluster owns the network.
+   *
+   * @param spec   how to run the nodes
+   * @param layout where the server is built
+   * @return the cluster
+   * @throws IllegalStateException when namespaces are unavailable
+   *                               ({@link NetnsNetwork#unavailableReason()}) or cannot be built
+   */
+  public static ProcessCluster inNamespaces(ClusterSpec spec, RepoLayout layout) {
+    NetnsNetwork net = NetnsNetwork.create(spec.nodes());
+    try {
+      return new ProcessCluster(spec, layout, net);
+    } catch (RuntimeException e) {
+      net.close();
+      throw e;
+    }
+  }
+
+  private ProcessCluster(ClusterSpec spec, RepoLayout layout, NetnsNetwork net) {
     this.spec = spec;
     this.layout = layout;
-    List<Integer> ports = PortAllocator.freePorts(2 * spec.nodes());
+    this.net = net;
+    List<Integer> ports = net == null ? PortAllocator.freePorts(2 * spec.nodes()) : null;
     StringJoiner peers = new StringJoiner(",");
     StringJoiner boot = new StringJoiner(",");
     for (int id = 1; id <= spec.nodes(); id++) {
-      Node n = new Node(id, ports.get(2 * (id - 1)), ports.get(2 * (id - 1) + 1),
-          spec.runDir().resolve("n" + id).toAbsolutePath());
+      Path dir = spec.runDir().resolve("n" + id).toAbsolutePath();
+      Node n = net == null
+          ? new Node(id, "127.0.0.1", ports.get(2 * (id - 1)), ports.get(2 * (id - 1) + 1), dir)
+          : new Node(id, net.nodeAddress(id), NETNS_RAFT_PORT, NETNS_CLIENT_PORT, dir);
       nodes.put(id, n);
-      peers.add(id + "=127.0.0.1:" + n.raftPort + ":" + n.clientPort);
-      boot.add("127.0.0.1:" + n.clientPort);
+      peers.add(id + "=" + n.host + ":" + n.raftPort + ":" + n.clientPort);
+      boot.add(n.host + ":" + n.clientPort);
     }
     this.bootstrap = boot.toString();
     try {
@@ -94,14 +145,14 @@ public final class ProcessCluster implements ClusterControl, AutoCloseable {
     } catch (IOException e) {
       throw new UncheckedIOException("cannot prepare " + spec.runDir(), e);
     }
-    this.shutdownHook = new Thread(this::killAllQuietly, "process-cluster-reaper");
+    this.shutdownHook = new Thread(this::reap, "process-cluster-reaper");
     Runtime.getRuntime().addShutdownHook(shutdownHook);
   }
 
   /**
    * The client bootstrap list.
    *
-   * @return {@code 127.0.0.1:port,...}
+   * @return {@code host:port,...}
    */
   public String bootstrap() {
     return bootstrap;
@@ -111,10 +162,30 @@ public final class ProcessCluster implements ClusterControl, AutoCloseable {
    * The client address of one node.
    *
    * @param id node id
-   * @return {@code 127.0.0.1:port}
+   * @return {@code host:port}
    */
   public String clientAddress(int id) {
-    return "127.0.0.1:" + node(id).clientPort;
+    Node n = node(id);
+    return n.host + ":" + n.clientPort;
+  }
+
+  /**
+   * The real network faults of this cluster: present in namespace mode only.
+   *
+   * @return the network control
+   */
+  @Override
+  public Optional<NetworkControl> network() {
+    return Optional.ofNullable(net);
+  }
+
+  /**
+   * The namespace network, in namespace mode.
+   *
+   * @return the network, or empty on loopback
+   */
+  public Optional<NetnsNetwork> netns() {
+    return Optional.ofNullable(net);
   }
 
   /**
@@ -168,13 +239,16 @@ public final class ProcessCluster implements ClusterControl, AutoCloseable {
       return;
     }
     List<String> cmd = new ArrayList<>();
+    if (net != null) {
+      cmd.addAll(net.execPrefix(id));
+    }
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     cmd.add("-Xms" + spec.heap());
     cmd.add("-Xmx" + spec.heap());
     cmd.addAll(spec.jvmOptions());
     cmd.add("-cp");
     cmd.add(layout.serverClasspath());
-    cmd.add("io.ratislog.server.Logd");
+    cmd.add(MAIN_CLASS);
     cmd.add("--config");
     cmd.add(n.dir.resolve("logd.properties").toString());
     try {
@@ -189,7 +263,9 @@ public final class ProcessCluster implements ClusterControl, AutoCloseable {
           .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
           .start();
       n.paused = false;
-      LOG.info("node {} started: pid {}, client port {}", id, n.process.pid(), n.clientPort);
+      awaitExec(n);
+      LOG.info("node {} started: pid {}, client address {}:{}{}", id, n.process.pid(), n.host, n.clientPort,
+          net == null ? "" : " in namespace " + net.namespace(id));
     } catch (IOException e) {
       throw new UncheckedIOException("cannot start node " + id, e);
     }
@@ -202,6 +278,7 @@ public final class ProcessCluster implements ClusterControl, AutoCloseable {
       return;
     }
     long pid = n.process.pid();
+    verifyOwn(n);
     n.process.destroyForcibly(); // SIGKILL; works on a stopped process too
     awaitExit(n.process, Duration.ofSeconds(10));
     n.paused = false;
@@ -253,6 +330,7 @@ public final class ProcessCluster implements ClusterControl, AutoCloseable {
           signal(n, "CONT");
           n.paused = false;
         }
+        verifyOwn(n);
         n.process.destroy(); // SIGTERM
       }
     }
@@ -313,8 +391,7 @@ public final class ProcessCluster implements ClusterControl, AutoCloseable {
     long deadline = System.nanoTime() + timeout.toNanos();
     while (System.nanoTime() - deadline < 0) {
       try {
-        TopicDescription t = admin().describeTopic(topic);
-        if (t.partitions().stream().allMatch(PartitionInfo::hasLeader)) {
+        if (partitions(topic, -1).stream().allMatch(PartitionInfo::hasLeader)) {
           return true;
         }
       } catch (RuntimeException e) {
@@ -325,11 +402,64 @@ public final class ProcessCluster implements ClusterControl, AutoCloseable {
     return false;
   }
 
+  /**
+   * The partitions of a topic with their leaders as the cluster knows them. A node reports the
+   * leader only of the partitions it holds a replica of (-1 for the others), and the admin client
+   * asks the nodes in turn, so with more nodes than the replication factor one answer is not enough:
+   * this asks up to once per node and keeps, per partition, the first leader reported.
+   *
+   * @param topic  the topic
+   * @param wanted the partition whose leader is needed, or -1 for all
+   * @return the partitions, leaders merged
+   */
+  private List<PartitionInfo> partitions(String topic, int wanted) {
+    List<PartitionInfo> merged = null;
+    RuntimeException last = null;
+    for (int i = 0; i < nodes.size(); i++) {
+      TopicDescription t;
+      try {
+        t = admin().describeTopic(topic);
+      } catch (RuntimeException e) {
+        last = e;
+        continue;
+      }
+      if (merged == null || merged.size() != t.partitionCount()) {
+        merged = new ArrayList<>(t.partitions());
+      } else {
+        for (int p = 0; p < merged.size(); p++) {
+          if (!merged.get(p).hasLeader() && t.partitions().get(p).hasLeader()) {
+            merged.set(p, t.partitions().get(p));
+          }
+        }
+      }
+      boolean done = wanted >= 0 ? wanted >= merged.size() || merged.get(wanted).hasLeader()
+          : merged.stream().allMatch(PartitionInfo::hasLeader);
+      if (done) {
+        break;
+      }
+    }
+    if (merged == null) {
+      throw last != null ? last : new IllegalStateException("no node described " + topic);
+    }
+    return merged;
+  }
+
+  @Override
+  public List<Integer> replicasOf(String topic, int partition) {
+    try {
+      TopicDescription t = admin().describeTopic(topic);
+      return partition < t.partitionCount() ? t.partitions().get(partition).replicas() : List.of();
+    } catch (RuntimeException e) {
+      LOG.debug("replicasOf({}, {}) failed: {}", topic, partition, e.toString());
+      return List.of();
+    }
+  }
+
   @Override
   public int leaderOf(String topic, int partition) {
     try {
-      TopicDescription t = admin().describeTopic(topic);
-      return partition < t.partitionCount() ? t.partitions().get(partition).leader() : -1;
+      List<PartitionInfo> ps = partitions(topic, partition);
+      return partition < ps.size() ? ps.get(partition).leader() : -1;
     } catch (RuntimeException e) {
       LOG.debug("leaderOf({}, {}) failed: {}", topic, partition, e.toString());
       return -1;
@@ -354,7 +484,7 @@ public final class ProcessCluster implements ClusterControl, AutoCloseable {
     return a;
   }
 
-  /** Stops every node and closes the admin client. */
+  /** Stops every node, closes the admin client and, in namespace mode, deletes the network. */
   @Override
   public void close() {
     try {
@@ -363,6 +493,10 @@ public final class ProcessCluster implements ClusterControl, AutoCloseable {
       Admin a = admin;
       if (a != null) {
         a.close();
+      }
+      if (net != null) {
+        killAllQuietly(); // after a failed stopAll: nothing may outlive its namespace
+        net.close();
       }
       try {
         Runtime.getRuntime().removeShutdownHook(shutdownHook);
@@ -379,6 +513,73 @@ public final class ProcessCluster implements ClusterControl, AutoCloseable {
         p.destroyForcibly();
       }
     }
+    for (Node n : nodes.values()) {
+      Process p = n.process;
+      if (p != null) {
+        try {
+          p.waitFor(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          break;
+        }
+      }
+    }
+  }
+
+  private void reap() {
+    killAllQuietly();
+    if (net != null) {
+      net.close();
+    }
+  }
+
+  /**
+   * Waits until the started PID runs java (with {@code ip netns exec} it is {@code ip} for a moment,
+   * until it execs).
+   */
+  private void awaitExec(Node n) {
+    if (!Files.isDirectory(Path.of("/proc/self"))) {
+      return; // no procfs: nothing to check
+    }
+    long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+    while (n.process.isAlive() && System.nanoTime() - deadline < 0) {
+      if (cmdline(n.process.pid()).contains(MAIN_CLASS)) {
+        return;
+      }
+      sleep(10);
+    }
+    if (n.process.isAlive()) {
+      throw new IllegalStateException("pid " + n.process.pid() + " of node " + n.id + " is not logd after 10 s: "
+          + cmdline(n.process.pid()));
+    }
+  }
+
+  /**
+   * Refuses to signal a PID that is not this node's {@code logd} (in its namespace, if any).
+   */
+  private void verifyOwn(Node n) {
+    long pid = n.process.pid();
+    if (!n.process.isAlive() || !Files.isDirectory(Path.of("/proc/self"))) {
+      return;
+    }
+    String cmd = cmdline(pid);
+    String config = n.dir.resolve("logd.properties").toString();
+    if (!cmd.contains(MAIN_CLASS) || !cmd.contains(config)) {
+      throw new IllegalStateException("refusing to signal pid " + pid + ": not node " + n.id + "'s logd ("
+          + cmd + ")");
+    }
+    if (net != null && !net.inNamespace(pid, n.id)) {
+      throw new IllegalStateException("refusing to signal pid " + pid + ": not in namespace " + net.namespace(n.id));
+    }
+  }
+
+  private static String cmdline(long pid) {
+    try {
+      return new String(Files.readAllBytes(Path.of("/proc", Long.toString(pid), "cmdline")),
+          StandardCharsets.UTF_8).replace('\0', ' ');
+    } catch (IOException e) {
+      return "";
+    }
   }
 
   private Node node(int id) {
@@ -389,7 +590,8 @@ public final class ProcessCluster implements ClusterControl, AutoCloseable {
     return n;
   }
 
-  private static void signal(Node n, String sig) {
+  private void signal(Node n, String sig) {
+    verifyOwn(n);
     try {
       Process k = new ProcessBuilder("kill", "-" + sig, Long.toString(n.process.pid()))
           .redirectErrorStream(true).start();

@@ -4,10 +4,20 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 
-/** Builds nemeses from their command-line names. */
+/**
+ * Builds nemeses from their command-line names.
+ *
+ * <p>What is real: {@code kill*} (SIGKILL of the node's JVM) and {@code pause*} (SIGSTOP/SIGCONT) on
+ * any cluster; {@code partition-*} (kernel netfilter DROP rules between the nodes' network
+ * namespaces, {@link PartitionNemesis}) when the cluster runs in namespaces. Not made real here:
+ * client-to-node partitions (clients always reach every node, by design), packet loss, delay or
+ * reordering ({@code tc netem}), one-way partitions, clock skew (needs a VM per node) and disk faults
+ * or power loss ({@code kill -9} keeps the page cache).
+ */
 public final class Nemeses {
   /** Every name {@link #parse} accepts. */
-  public static final List<String> NAMES = List.of("kill", "kill-leader", "pause", "pause-leader", "kill-all");
+  public static final List<String> NAMES = List.of("kill", "kill-leader", "pause", "pause-leader", "kill-all",
+      "partition-one", "partition-majority", "partition-bridge", "partition-leader");
 
   private Nemeses() {}
 
@@ -31,6 +41,10 @@ public final class Nemeses {
         case "pause" -> new PauseNemesis(false);
         case "pause-leader" -> new PauseNemesis(true);
         case "kill-all" -> new KillAllNemesis();
+        case "partition-one" -> new PartitionNemesis(PartitionNemesis.Kind.ONE);
+        case "partition-majority" -> new PartitionNemesis(PartitionNemesis.Kind.MAJORITY);
+        case "partition-bridge" -> new PartitionNemesis(PartitionNemesis.Kind.BRIDGE);
+        case "partition-leader" -> new PartitionNemesis(PartitionNemesis.Kind.LEADER);
         default -> throw new IllegalArgumentException("unknown nemesis '" + name + "' (known: " + NAMES + ")");
       });
     }

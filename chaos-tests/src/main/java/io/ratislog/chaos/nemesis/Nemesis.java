@@ -5,9 +5,9 @@ package io.ratislog.chaos.nemesis;
  * returns a {@link Fault} that the scheduler injects and heals.
  *
  * <p>Process faults ({@link KillNemesis}, {@link PauseNemesis}, {@link KillAllNemesis}) need only
- * {@link io.ratislog.chaos.cluster.ClusterControl}. Network faults (partitions with
- * {@code ip netns}) will be further implementations of this interface backed by their own control
- * object; the scheduler, history and report need no change for them.
+ * {@link io.ratislog.chaos.cluster.ClusterControl}. Network faults ({@link PartitionNemesis}) need
+ * its {@link io.ratislog.chaos.cluster.ClusterControl#network()} capability, i.e. nodes in network
+ * namespaces; they say so with {@link #needsNetwork()}.
  */
 public interface Nemesis {
   /**
@@ -24,4 +24,13 @@ public interface Nemesis {
    * @return the fault, or null when nothing can be done now (e.g. no node running)
    */
   Fault plan(NemesisContext ctx);
+
+  /**
+   * Whether this nemesis needs {@link io.ratislog.chaos.cluster.ClusterControl#network()}.
+   *
+   * @return true for network faults
+   */
+  default boolean needsNetwork() {
+    return false;
+  }
 }

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Long chaos runs: a real multi-process cluster, faults, a workload, and a checker that names every anomaly.
 #
-#   scripts/chaos.sh [--time-limit S] [--nemesis kill,kill-leader,pause,pause-leader,kill-all]
+#   scripts/chaos.sh [--time-limit S] [--nemesis kill,kill-leader,pause,pause-leader,kill-all,
+#                     partition-one,partition-majority,partition-bridge,partition-leader]
 #                    [--workload append] [--nodes 3|5] [--delivery exactly-once|at-least-once]
 #                    [--partitions P] [--producers N] [--readers N] [--rate R] [--seed S]
 #

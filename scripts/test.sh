@@ -15,7 +15,8 @@ if [[ $(id -u) == 0 ]] && command -v apt-get > /dev/null; then
   command -v iptables > /dev/null || missing+=(iptables)
   if ((${#missing[@]})); then
     echo "test.sh: installing ${missing[*]} for the network-partition chaos test" >&2
-    DEBIAN_FRONTEND=noninteractive apt-get install -y "${missing[@]}" > /dev/null \
+    { DEBIAN_FRONTEND=noninteractive apt-get install -y "${missing[@]}" > /dev/null 2>&1 \
+      || { apt-get update > /dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y "${missing[@]}" > /dev/null 2>&1; }; } \
       || echo "test.sh: could not install ${missing[*]}; NetworkPartitionIT will be skipped" >&2
   fi
 fi

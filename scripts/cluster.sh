@@ -13,7 +13,8 @@
 # (RATISLOG_CLIENT_PORT_BASE / RATISLOG_RAFT_PORT_BASE change the bases). Only PIDs this script recorded are
 # ever signalled, and only while they still run our Logd.
 # RATISLOG_ELECTION_TIMEOUT_MIN_MS / RATISLOG_ELECTION_TIMEOUT_MAX_MS, when set, go into new configs as the
-# Raft election timeouts (the server's default is 1000..2000 ms).
+# Raft election timeouts (the server's default is 1000..2000 ms). RATISLOG_EXTRA_CONFIG (key=value lines, or
+# comma-separated) is appended to every new config.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 
@@ -54,6 +55,7 @@ data.dir=$(node_dir "$i")
 PROPS
     [[ -z $ELECTION_MIN_MS ]] || echo "election.timeout.min.ms=$ELECTION_MIN_MS" >> "$(node_dir "$i")/logd.properties"
     [[ -z $ELECTION_MAX_MS ]] || echo "election.timeout.max.ms=$ELECTION_MAX_MS" >> "$(node_dir "$i")/logd.properties"
+    [[ -z ${RATISLOG_EXTRA_CONFIG:-} ]] || tr ',' '\n' <<< "$RATISLOG_EXTRA_CONFIG" >> "$(node_dir "$i")/logd.properties"
   done
   echo "$n" > "$DATA/cluster.size"
 }

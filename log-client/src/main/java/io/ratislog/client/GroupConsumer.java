@@ -52,6 +52,8 @@ import org.slf4j.LoggerFactory;
  * <p>Not thread-safe: use a group consumer from one thread (the heartbeat thread is internal).
  */
 public final class GroupConsumer implements AutoCloseable {
+  /** The longest a poll waits for records before it checks for a rebalance. */
+  private static final long REBALANCE_CHECK_NANOS = TimeUnit.MILLISECONDS.toNanos(250);
   private static final Logger LOG = LoggerFactory.getLogger(GroupConsumer.class);
 
   private final GroupConsumerConfig config;
@@ -127,6 +129,19 @@ public final class GroupConsumer implements AutoCloseable {
    */
   public List<ConsumerRecord> poll(Duration timeout) {
     ensureOpen();
+    long deadline = System.nanoTime() + Math.max(0, timeout.toNanos());
+    while (true) {
+      long left = deadline - System.nanoTime();
+      // Short slices: a rebalance the heartbeat thread learns of (e.g. the partitions of an expired member
+      // moving here) is acted on within a slice, not after the whole timeout.
+      List<ConsumerRecord> records = pollOnce(Duration.ofNanos(Math.min(Math.max(0, left), REBALANCE_CHECK_NANOS)));
+      if (!records.isEmpty() || System.nanoTime() - deadline >= 0) {
+        return records;
+      }
+    }
+  }
+
+  private List<ConsumerRecord> pollOnce(Duration timeout) {
     ensureMembership();
     List<ConsumerRecord> records = consumer.poll(timeout);
     if (records.isEmpty() || needJoin || needSync) {

@@ -221,4 +221,31 @@ class ConsumerGroupIT {
       zombie.close();
     }
   }
+
+  /**
+   * A member that joins while a crashed member still holds the partitions gets them once the crashed one
+   * expires, within a single long poll: poll must act on the rebalance, not sleep through its whole timeout.
+   */
+  @Test
+  void aSinglePollPicksUpPartitionsFreedByAnExpiredMember() throws Exception {
+    try (MiniCluster c = new MiniCluster(dir, 3, new java.util.Properties()).startAll();
+         io.ratislog.client.Admin admin = ClusterTestSupport.admin(c);
+         io.ratislog.client.Producer producer = ClusterTestSupport.producer(c)) {
+      admin.createTopic("freed", 1, 3);
+      ClusterTestSupport.produceAll(producer, "freed", "f", 50);
+      GroupConsumer crashed = member(c, "gf", "freed", DeliveryMode.AT_LEAST_ONCE, 1500, 300);
+      long until = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(30);
+      while (crashed.assignment().isEmpty() && System.nanoTime() < until) {
+        crashed.poll(java.time.Duration.ofMillis(200));
+      }
+      crashed.closeWithoutLeaving();
+      try (GroupConsumer successor = member(c, "gf", "freed", DeliveryMode.AT_LEAST_ONCE, 1500, 300)) {
+        long start = System.nanoTime();
+        List<io.ratislog.client.ConsumerRecord> got = successor.poll(java.time.Duration.ofSeconds(30));
+        long tookMs = java.util.concurrent.TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+        org.junit.jupiter.api.Assertions.assertFalse(got.isEmpty(), "the freed partition's records arrive in the same poll");
+        org.junit.jupiter.api.Assertions.assertTrue(tookMs < 15_000, "took " + tookMs + " ms (session 1.5 s)");
+      }
+    }
+  }
 }

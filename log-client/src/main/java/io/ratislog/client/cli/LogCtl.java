@@ -365,6 +365,8 @@ public final class LogCtl implements Callable<Integer> {
     String keySeparator;
     @Option(names = "--linger-ms", defaultValue = "5")
     long lingerMs;
+    @Option(names = "--batch-bytes", defaultValue = "262144", description = "Batch size per partition (default 256 KiB).")
+    int batchBytes;
     @Option(names = "--delivery-timeout-ms", defaultValue = "60000")
     long deliveryTimeoutMs;
     @Option(names = "--delivery", paramLabel = "MODE", defaultValue = "exactly-once",
@@ -380,7 +382,11 @@ public final class LogCtl implements Callable<Integer> {
       if (keySeparator != null && keySeparator.isEmpty()) {
         throw new UsageException("--key-separator must not be empty");
       }
+      if (batchBytes < 1) {
+        throw new UsageException("--batch-bytes must be >= 1, got " + batchBytes);
+      }
       ProducerConfig cfg = ProducerConfig.builder(root.bootstrap(bootstrap)).lingerMs(lingerMs).delivery(mode)
+          .batchSizeBytes(batchBytes)
           .deliveryTimeoutMs(deliveryTimeoutMs).channelFactory(root.channelFactory).build();
       ProduceStats stats = new ProduceStats();
       try (Producer producer = new Producer(cfg);
@@ -473,6 +479,9 @@ public final class LogCtl implements Callable<Integer> {
     String delivery;
     @Option(names = "--push", description = "Have the partition leaders push records (Subscribe stream) instead of polling.")
     boolean push;
+    @Option(names = "--sleep-per-record-ms", paramLabel = "MS", defaultValue = "0",
+        description = "Pause after printing each record, as slow processing would (for demos and tests).")
+    long sleepPerRecordMs;
 
     @Override
     public Integer call() {
@@ -499,6 +508,9 @@ public final class LogCtl implements Callable<Integer> {
       }
       if (timeoutMs < 0) {
         throw new UsageException("--timeout-ms must be >= 0, got " + timeoutMs);
+      }
+      if (sleepPerRecordMs < 0) {
+        throw new UsageException("--sleep-per-record-ms must be >= 0, got " + sleepPerRecordMs);
       }
       if (maxRecords != null && maxRecords == 0) {
         return 0;
@@ -532,6 +544,15 @@ public final class LogCtl implements Callable<Integer> {
             out.print('\n');
             printed++;
             printedUpTo.put(r.topicPartition(), r.offset() + 1);
+            if (sleepPerRecordMs > 0) {
+              out.flush();
+              try {
+                Thread.sleep(sleepPerRecordMs);
+              } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+              }
+            }
           }
           if (!records.isEmpty()) {
             out.flush();

@@ -57,7 +57,10 @@ public final class GroupConsumer implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(GroupConsumer.class);
 
   private final GroupConsumerConfig config;
+  /** Assignment and start positions (and, in pull mode, the fetching). */
   private final Consumer consumer;
+  /** Push mode: one subscription per assigned partition, replaced at every new assignment. */
+  private final Map<TopicPartition, Subscription> subscriptions = new LinkedHashMap<>();
   private final ClusterConnection conn;
   private final GroupCalls calls;
   private final ScheduledExecutorService heartbeats;
@@ -143,10 +146,13 @@ public final class GroupConsumer implements AutoCloseable {
 
   private List<ConsumerRecord> pollOnce(Duration timeout) {
     ensureMembership();
-    List<ConsumerRecord> records = consumer.poll(timeout);
+    List<ConsumerRecord> records = config.pushWindow() > 0 ? pollPushed(timeout) : consumer.poll(timeout);
     if (records.isEmpty() || needJoin || needSync) {
       if (!records.isEmpty()) {
         seekToCommitted(); // the assignment moved meanwhile: hand nothing over, re-read after the re-sync
+        if (config.pushWindow() > 0) {
+          subscribeFromPositions();
+        }
       }
       return records.isEmpty() ? records : List.of();
     }
@@ -280,6 +286,47 @@ public final class GroupConsumer implements AutoCloseable {
     generation = gen;
     consumer.assign(tps);
     seekToCommitted();
+    if (config.pushWindow() > 0) {
+      subscribeFromPositions();
+    }
+  }
+
+  /** Push mode: (re)subscribes every assigned partition from its start position. */
+  private void subscribeFromPositions() {
+    closeSubscriptions();
+    for (TopicPartition tp : consumer.assignment()) {
+      subscriptions.put(tp, new Subscription(conn, false, tp, consumer.position(tp), config.pushWindow()));
+    }
+  }
+
+  private void closeSubscriptions() {
+    subscriptions.values().forEach(Subscription::close);
+    subscriptions.clear();
+  }
+
+  /** Push mode: what the subscriptions received, waiting up to {@code timeout} for the first record. */
+  private List<ConsumerRecord> pollPushed(Duration timeout) {
+    List<ConsumerRecord> out = new ArrayList<>();
+    if (subscriptions.isEmpty()) {
+      sleepQuietly(timeout);
+      return out;
+    }
+    long deadline = System.nanoTime() + timeout.toNanos();
+    Duration slice = Duration.ofNanos(Math.max(1_000_000, timeout.toNanos() / subscriptions.size()));
+    do {
+      for (Subscription s : subscriptions.values()) {
+        out.addAll(s.poll(out.isEmpty() ? slice : Duration.ZERO, 1000));
+      }
+    } while (out.isEmpty() && System.nanoTime() - deadline < 0);
+    return out;
+  }
+
+  private static void sleepQuietly(Duration d) {
+    try {
+      Thread.sleep(Math.max(0, d.toMillis()));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
   }
 
   private void seekToCommitted() {
@@ -362,6 +409,7 @@ public final class GroupConsumer implements AutoCloseable {
   public void closeWithoutLeaving() {
     closed = true;
     heartbeats.shutdownNow();
+    closeSubscriptions();
     consumer.close();
     conn.close();
   }

@@ -18,7 +18,7 @@ import java.util.Objects;
  * @param clientId            a readable prefix of the member id
  */
 public record GroupConsumerConfig(ConsumerConfig consumer, String group, List<String> topics, DeliveryMode delivery,
-    int sessionTimeoutMs, int heartbeatIntervalMs, Assignor assignor, String clientId) {
+    int sessionTimeoutMs, int heartbeatIntervalMs, Assignor assignor, String clientId, int pushWindow) {
 
   /**
    * Validates the settings.
@@ -45,6 +45,9 @@ public record GroupConsumerConfig(ConsumerConfig consumer, String group, List<St
           + " use AT_LEAST_ONCE and ConsumerRecord.idempotencyKey() in the sink");
     }
     Objects.requireNonNull(delivery, "delivery");
+    if (pushWindow != 0 && pushWindow < 2) {
+      throw new IllegalArgumentException("pushWindow must be 0 (pull) or >= 2, got " + pushWindow);
+    }
     if (heartbeatIntervalMs <= 0 || heartbeatIntervalMs >= sessionTimeoutMs) {
       throw new IllegalArgumentException("heartbeatIntervalMs must be > 0 and below sessionTimeoutMs");
     }
@@ -61,7 +64,7 @@ public record GroupConsumerConfig(ConsumerConfig consumer, String group, List<St
    */
   public static GroupConsumerConfig of(ConsumerConfig consumer, String group, List<String> topics,
                                        DeliveryMode delivery) {
-    return new GroupConsumerConfig(consumer, group, topics, delivery, 10_000, 3_000, Assignor.RANGE, "consumer");
+    return new GroupConsumerConfig(consumer, group, topics, delivery, 10_000, 3_000, Assignor.RANGE, "consumer", 0);
   }
 
   /**
@@ -72,6 +75,20 @@ public record GroupConsumerConfig(ConsumerConfig consumer, String group, List<St
    * @return the config
    */
   public GroupConsumerConfig withSession(int sessionMs, int heartbeatMs) {
-    return new GroupConsumerConfig(consumer, group, topics, delivery, sessionMs, heartbeatMs, assignor, clientId);
+    return new GroupConsumerConfig(consumer, group, topics, delivery, sessionMs, heartbeatMs, assignor, clientId,
+        pushWindow);
+  }
+
+  /**
+   * The same settings, consuming by push: the leaders of the assigned partitions stream their records
+   * ({@link Subscription}, up to {@code window} records ahead of the application per partition) instead of
+   * being polled. Heartbeats, rebalances and commits work the same.
+   *
+   * @param window records the server may push ahead of the application, per partition (&gt;= 2)
+   * @return the new settings
+   */
+  public GroupConsumerConfig withPush(int window) {
+    return new GroupConsumerConfig(consumer, group, topics, delivery, sessionTimeoutMs, heartbeatIntervalMs, assignor,
+        clientId, window);
   }
 }

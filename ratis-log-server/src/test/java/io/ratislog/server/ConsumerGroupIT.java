@@ -248,4 +248,38 @@ class ConsumerGroupIT {
       }
     }
   }
+
+  /** Push mode: the same competing-consumer guarantees, with the leaders streaming to the members. */
+  @Test
+  void pushModeMembersShareThePartitionsAndMissNothing() throws Exception {
+    try (MiniCluster c = new MiniCluster(dir, 3, new java.util.Properties()).startAll();
+         io.ratislog.client.Admin admin = ClusterTestSupport.admin(c);
+         io.ratislog.client.Producer producer = ClusterTestSupport.producer(c)) {
+      admin.createTopic("pushed", 4, 3);
+      ClusterTestSupport.produceAll(producer, "pushed", "v", 400);
+      ConsumerConfig cc = ConsumerConfig.builder(c.bootstrap()).maxWaitMs(200).build();
+      List<GroupConsumer> members = new java.util.ArrayList<>();
+      for (int i = 0; i < 2; i++) {
+        members.add(new GroupConsumer(GroupConsumerConfig.of(cc, "gp", List.of("pushed"), DeliveryMode.AT_LEAST_ONCE)
+            .withSession(3000, 500).withPush(50)));
+      }
+      try {
+        java.util.Set<String> seen = new java.util.HashSet<>();
+        long until = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(60);
+        while (seen.size() < 400 && System.nanoTime() < until) {
+          for (GroupConsumer m : members) {
+            for (io.ratislog.client.ConsumerRecord r : m.poll(java.time.Duration.ofMillis(200))) {
+              seen.add(r.valueAsString());
+            }
+            m.commit();
+          }
+        }
+        org.junit.jupiter.api.Assertions.assertEquals(400, seen.size(), "every record reached some member");
+        org.junit.jupiter.api.Assertions.assertTrue(members.stream().allMatch(m -> !m.assignment().isEmpty()),
+            "both members own partitions");
+      } finally {
+        members.forEach(GroupConsumer::close);
+      }
+    }
+  }
 }

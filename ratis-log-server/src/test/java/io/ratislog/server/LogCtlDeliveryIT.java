@@ -79,6 +79,11 @@ class LogCtlDeliveryIT {
       Run again = logctl(c, "", "consume", "t", "--group", "g", "--max-records", "900", "--timeout-ms", "10000");
       assertEquals(900, again.lines().size(), "after the reset the group reads everything again");
       assertEquals(2, logctl(c, "", "group", "reset-offsets", "g", "--topic", "t").exit(), "a target is required");
+
+      Run pushedGroup = logctl(c, "", "consume", "t", "--group", "gp", "--push", "--from-beginning",
+          "--max-records", "900", "--timeout-ms", "15000");
+      assertEquals(0, pushedGroup.exit(), pushedGroup.err());
+      assertEquals(900, pushedGroup.lines().size(), "a group member consuming by push");
     }
   }
 }

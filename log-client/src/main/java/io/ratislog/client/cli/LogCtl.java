@@ -486,9 +486,9 @@ public final class LogCtl implements Callable<Integer> {
     @Override
     public Integer call() {
       DeliveryMode mode = parseDelivery(delivery);
-      if (group != null && (offset != null || partition != null || push)) {
+      if (group != null && (offset != null || partition != null)) {
         throw new UsageException("--group assigns partitions and starts at the committed offset:"
-            + " it cannot be combined with --offset, --partition or --push");
+            + " it cannot be combined with --offset or --partition");
       }
       if (group != null && mode == DeliveryMode.EXACTLY_ONCE) {
         throw new UsageException("consume --delivery exactly-once needs transactions (not yet);"
@@ -654,7 +654,8 @@ public final class LogCtl implements Callable<Integer> {
     }
 
     private RecordSource groupSource(ConsumerConfig cfg, DeliveryMode mode) {
-      GroupConsumer gc = new GroupConsumer(GroupConsumerConfig.of(cfg, group, List.of(topic), mode));
+      GroupConsumerConfig gcc = GroupConsumerConfig.of(cfg, group, List.of(topic), mode);
+      GroupConsumer gc = new GroupConsumer(push ? gcc.withPush(1000) : gcc);
       return new RecordSource() {
         @Override
         public List<ConsumerRecord> poll(Duration timeout) {

@@ -326,14 +326,9 @@ public final class GroupServiceImpl extends GroupServiceGrpc.GroupServiceImplBas
       reply(out, b.setError(Errors.of(ErrorCode.INVALID_REQUEST, "group is empty")).build());
       return;
     }
-    PartitionRouter.Route route = router.route(request.getTopic(), request.getPartition());
+    PartitionRouter.Route route = router.routeCaughtUp(request.getTopic(), request.getPartition());
     if (!route.ok()) {
       reply(out, withLeader(b.setError(route.error()), route.leader()).build());
-      return;
-    }
-    if (!caughtUp(route)) {
-      reply(out, b.setError(Errors.of(ErrorCode.LEADER_NOT_AVAILABLE, "the new leader of " + request.getTopic() + "-"
-          + request.getPartition() + " is still applying committed entries")).build());
       return;
     }
     PartitionStateMachine sm = route.stateMachine();
@@ -354,14 +349,9 @@ public final class GroupServiceImpl extends GroupServiceGrpc.GroupServiceImplBas
       reply(out, b.setError(Errors.of(ErrorCode.INVALID_REQUEST, "offset must be >= 0, got " + request.getOffset())).build());
       return;
     }
-    PartitionRouter.Route route = router.route(request.getTopic(), request.getPartition());
+    PartitionRouter.Route route = router.routeCaughtUp(request.getTopic(), request.getPartition());
     if (!route.ok()) {
       reply(out, withLeader(b.setError(route.error()), route.leader()).build());
-      return;
-    }
-    if (!caughtUp(route)) {
-      reply(out, b.setError(Errors.of(ErrorCode.LEADER_NOT_AVAILABLE, "the new leader of " + request.getTopic() + "-"
-          + request.getPartition() + " is still applying committed entries")).build());
       return;
     }
     PartitionStateMachine sm = route.stateMachine();
@@ -431,10 +421,6 @@ public final class GroupServiceImpl extends GroupServiceGrpc.GroupServiceImplBas
       return new Proposal(Errors.of(ErrorCode.LEADER_NOT_AVAILABLE, "the new leader is not ready yet"), null, null);
     }
     return new Proposal(Errors.of(ErrorCode.INTERNAL_ERROR, "raft: " + r.getException()), null, null);
-  }
-
-  private static boolean caughtUp(PartitionRouter.Route route) {
-    return route.division().getInfo().getLastAppliedIndex() >= route.division().getRaftLog().getLastCommittedIndex();
   }
 
   private Node metadataLeader() {

@@ -269,18 +269,13 @@ public final class LogServiceImpl extends LogServiceGrpc.LogServiceImplBase {
 
   @Override
   public void listOffsets(ListOffsetsRequest request, StreamObserver<ListOffsetsResponse> out) {
-    PartitionRouter.Route route = router.route(request.getTopic(), request.getPartition());
+    PartitionRouter.Route route = router.routeCaughtUp(request.getTopic(), request.getPartition());
     if (!route.ok()) {
       ListOffsetsResponse.Builder b = ListOffsetsResponse.newBuilder().setError(route.error());
       if (route.leader() != null) {
         b.setLeader(route.leader());
       }
       reply(out, b.build());
-      return;
-    }
-    if (!route.caughtUp()) {
-      reply(out, ListOffsetsResponse.newBuilder().setError(Errors.of(ErrorCode.LEADER_NOT_AVAILABLE,
-          "the new leader of " + request.getTopic() + "-" + request.getPartition() + " is still applying committed entries")).build());
       return;
     }
     PartitionStateMachine sm = route.stateMachine();

@@ -93,6 +93,20 @@ final class PartitionRouter {
     return new Route(gid, division, sm, null, null);
   }
 
+  /**
+   * Like {@link #route}, and also refuses (LEADER_NOT_AVAILABLE) while the leader has not applied every
+   * committed entry: for reads whose answer must be the partition's, not a new leader's lagging view (list
+   * offsets, committed offsets, resets).
+   */
+  Route routeCaughtUp(String topic, int partition) {
+    Route r = route(topic, partition);
+    if (r.ok() && !r.caughtUp()) {
+      return failed(ErrorCode.LEADER_NOT_AVAILABLE,
+          "the new leader of " + topic + "-" + partition + " is still applying committed entries", null);
+    }
+    return r;
+  }
+
   /** The node this node believes leads the group now, or null. */
   Node leaderHint(RaftServer.Division division) {
     RaftPeerId leaderId = division.getInfo().getLeaderId();

@@ -264,16 +264,9 @@ class ConsumerGroupIT {
             .withSession(3000, 500).withPush(50)));
       }
       try {
-        java.util.Set<String> seen = new java.util.HashSet<>();
-        long until = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(60);
-        while (seen.size() < 400 && System.nanoTime() < until) {
-          for (GroupConsumer m : members) {
-            for (io.ratislog.client.ConsumerRecord r : m.poll(java.time.Duration.ofMillis(200))) {
-              seen.add(r.valueAsString());
-            }
-            m.commit();
-          }
-        }
+        Map<String, List<String>> seenBy = new java.util.HashMap<>();
+        pollUntil(members, seenBy, 60_000, v -> seenBy.size() >= 400);
+        java.util.Set<String> seen = seenBy.keySet();
         org.junit.jupiter.api.Assertions.assertEquals(400, seen.size(), "every record reached some member");
         org.junit.jupiter.api.Assertions.assertTrue(members.stream().allMatch(m -> !m.assignment().isEmpty()),
             "both members own partitions");

@@ -103,13 +103,9 @@ public final class AdminServiceImpl extends AdminServiceGrpc.AdminServiceImplBas
         .setCreatedMs(System.currentTimeMillis()))
         .build();
     metadataClient.submit(command).whenComplete((result, t) -> {
-      CreateTopicResponse.Builder b = CreateTopicResponse.newBuilder();
-      if (t != null) {
-        b.setError(unavailable(t));
-      } else if (result.getErrorCode() != 0) {
-        b.setError(Errors.fromNumber(result.getErrorCode(), result.getErrorMessage()));
-      } else {
-        b.setError(Errors.NONE).setTopic(describe(result.getTopic()));
+      CreateTopicResponse.Builder b = CreateTopicResponse.newBuilder().setError(Errors.metadataOutcome(result, t));
+      if (b.getError().getCode() == ErrorCode.NONE) {
+        b.setTopic(describe(result.getTopic()));
       }
       reply(out, b.build());
     });
@@ -120,15 +116,7 @@ public final class AdminServiceImpl extends AdminServiceGrpc.AdminServiceImplBas
     MetadataCommand command = MetadataCommand.newBuilder()
         .setDeleteTopic(DeleteTopicCommand.newBuilder().setName(request.getName())).build();
     metadataClient.submit(command).whenComplete((result, t) -> {
-      DeleteTopicResponse.Builder b = DeleteTopicResponse.newBuilder();
-      if (t != null) {
-        b.setError(unavailable(t));
-      } else if (result.getErrorCode() != 0) {
-        b.setError(Errors.fromNumber(result.getErrorCode(), result.getErrorMessage()));
-      } else {
-        b.setError(Errors.NONE);
-      }
-      reply(out, b.build());
+      reply(out, DeleteTopicResponse.newBuilder().setError(Errors.metadataOutcome(result, t)).build());
     });
   }
 
@@ -156,7 +144,7 @@ public final class AdminServiceImpl extends AdminServiceGrpc.AdminServiceImplBas
     // This replica may lag the metadata leader (a topic created a moment ago): ask the leader.
     metadataClient.query(name).whenComplete((r, t) -> {
       if (t != null) {
-        reply(out, DescribeTopicResponse.newBuilder().setError(unavailable(t)).build());
+        reply(out, DescribeTopicResponse.newBuilder().setError(Errors.metadataUnavailable(t)).build());
       } else if (r.getTopicsCount() == 0) {
         reply(out, unknownTopic(name));
       } else {
@@ -254,14 +242,6 @@ public final class AdminServiceImpl extends AdminServiceGrpc.AdminServiceImplBas
     reply(out, PingResponse.newBuilder().setNodeId(config.nodeId()).build());
   }
 
-  private static io.ratislog.proto.Error unavailable(Throwable t) {
-    Throwable cause = t.getCause() != null ? t.getCause() : t;
-    if (cause instanceof java.util.concurrent.TimeoutException) {
-      return Errors.of(ErrorCode.TIMEOUT, "the metadata group did not answer in time (no quorum?)");
-    }
-    LOG.debug("metadata request failed", t);
-    return Errors.of(ErrorCode.LEADER_NOT_AVAILABLE, "metadata group unavailable: " + cause.getMessage());
-  }
 
   /** Closes the channels used to ping peers. */
   public void close() {

@@ -18,4 +18,21 @@ final class Errors {
     ErrorCode c = ErrorCode.forNumber(code);
     return of(c == null ? ErrorCode.INTERNAL_ERROR : c, message);
   }
+
+  /** A call to the metadata group that failed: TIMEOUT (outcome unknown) or LEADER_NOT_AVAILABLE. */
+  static Error metadataUnavailable(Throwable t) {
+    Throwable cause = t.getCause() != null ? t.getCause() : t;
+    if (cause instanceof java.util.concurrent.TimeoutException) {
+      return of(ErrorCode.TIMEOUT, "the metadata group did not answer in time (no quorum?)");
+    }
+    return of(ErrorCode.LEADER_NOT_AVAILABLE, "metadata group unavailable: " + cause.getMessage());
+  }
+
+  /** The outcome of a proposed metadata command: NONE when it applied, else why not. */
+  static Error metadataOutcome(io.ratislog.server.entries.MetadataResult result, Throwable t) {
+    if (t != null) {
+      return metadataUnavailable(t);
+    }
+    return result.getErrorCode() != 0 ? fromNumber(result.getErrorCode(), result.getErrorMessage()) : NONE;
+  }
 }

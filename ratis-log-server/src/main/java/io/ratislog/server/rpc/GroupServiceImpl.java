@@ -116,13 +116,9 @@ public final class GroupServiceImpl extends GroupServiceGrpc.GroupServiceImplBas
         .setJoinTimeMs(System.currentTimeMillis()))
         .build();
     metadataClient.submit(command).whenComplete((result, t) -> {
-      JoinGroupResponse.Builder b = JoinGroupResponse.newBuilder();
-      if (t != null) {
-        b.setError(unavailable(t));
-      } else if (result.getErrorCode() != 0) {
-        b.setError(Errors.fromNumber(result.getErrorCode(), result.getErrorMessage()));
-      } else {
-        b.setError(Errors.NONE).setMemberId(result.getMemberId()).setGeneration(result.getGroup().getGeneration())
+      JoinGroupResponse.Builder b = JoinGroupResponse.newBuilder().setError(Errors.metadataOutcome(result, t));
+      if (b.getError().getCode() == ErrorCode.NONE) {
+        b.setMemberId(result.getMemberId()).setGeneration(result.getGroup().getGeneration())
             .addAllAssignment(assignmentOf(result.getGroup(), result.getMemberId()));
         sessions.heartbeat(request.getGroup(), result.getMemberId());
       }
@@ -174,7 +170,7 @@ public final class GroupServiceImpl extends GroupServiceGrpc.GroupServiceImplBas
     metadataClient.queryGroups(nonEmpty(request.getGroup())).whenComplete((r, t) -> {
       SyncGroupResponse.Builder b = SyncGroupResponse.newBuilder();
       if (t != null) {
-        b.setError(unavailable(t));
+        b.setError(Errors.metadataUnavailable(t));
       } else if (request.getGroup().isEmpty() || r.getGroupsCount() == 0) {
         b.setError(unknownGroup(request.getGroup()));
       } else if (member(r.getGroups(0), request.getMemberId()).isEmpty()) {
@@ -193,13 +189,9 @@ public final class GroupServiceImpl extends GroupServiceGrpc.GroupServiceImplBas
     MetadataCommand command = MetadataCommand.newBuilder().setLeaveGroup(LeaveGroupCommand.newBuilder()
         .setGroup(request.getGroup()).setMemberId(request.getMemberId())).build();
     metadataClient.submit(command).whenComplete((result, t) -> {
-      LeaveGroupResponse.Builder b = LeaveGroupResponse.newBuilder();
-      if (t != null) {
-        b.setError(unavailable(t));
-      } else if (result.getErrorCode() != 0) {
-        b.setError(Errors.fromNumber(result.getErrorCode(), result.getErrorMessage()));
-      } else {
-        b.setError(Errors.NONE).setGeneration(result.getGroup().getGeneration());
+      LeaveGroupResponse.Builder b = LeaveGroupResponse.newBuilder().setError(Errors.metadataOutcome(result, t));
+      if (b.getError().getCode() == ErrorCode.NONE) {
+        b.setGeneration(result.getGroup().getGeneration());
       }
       reply(out, b.build());
     });
@@ -210,7 +202,7 @@ public final class GroupServiceImpl extends GroupServiceGrpc.GroupServiceImplBas
     metadataClient.queryGroups("").whenComplete((r, t) -> {
       ListGroupsResponse.Builder b = ListGroupsResponse.newBuilder();
       if (t != null) {
-        b.setError(unavailable(t));
+        b.setError(Errors.metadataUnavailable(t));
       } else {
         b.setError(Errors.NONE);
         for (GroupRecord g : r.getGroupsList()) {
@@ -227,7 +219,7 @@ public final class GroupServiceImpl extends GroupServiceGrpc.GroupServiceImplBas
     metadataClient.queryGroups(nonEmpty(request.getGroup())).whenComplete((r, t) -> {
       DescribeGroupResponse.Builder b = DescribeGroupResponse.newBuilder();
       if (t != null) {
-        b.setError(unavailable(t));
+        b.setError(Errors.metadataUnavailable(t));
       } else if (request.getGroup().isEmpty() || r.getGroupsCount() == 0) {
         b.setError(unknownGroup(request.getGroup()));
       } else {
@@ -272,7 +264,7 @@ public final class GroupServiceImpl extends GroupServiceGrpc.GroupServiceImplBas
     }
     view.whenComplete((g, t) -> {
       if (t != null) {
-        reply(out, b.setError(unavailable(t)).build());
+        reply(out, b.setError(Errors.metadataUnavailable(t)).build());
         return;
       }
       Error fenced = checkMember(g, request);
@@ -461,14 +453,6 @@ public final class GroupServiceImpl extends GroupServiceGrpc.GroupServiceImplBas
     return b;
   }
 
-  private static Error unavailable(Throwable t) {
-    Throwable cause = t.getCause() != null ? t.getCause() : t;
-    if (cause instanceof TimeoutException) {
-      return Errors.of(ErrorCode.TIMEOUT, "the metadata group did not answer in time (no quorum?)");
-    }
-    LOG.debug("metadata request failed", t);
-    return Errors.of(ErrorCode.LEADER_NOT_AVAILABLE, "metadata group unavailable: " + cause.getMessage());
-  }
 
   private static <T> void reply(StreamObserver<T> out, T response) {
     try {

@@ -238,13 +238,9 @@ public final class LogServiceImpl extends LogServiceGrpc.LogServiceImplBase {
     MetadataCommand command = MetadataCommand.newBuilder()
         .setAllocateProducerId(AllocateProducerIdCommand.getDefaultInstance()).build();
     metadataClient.submit(command).whenComplete((result, t) -> {
-      InitProducerResponse.Builder b = InitProducerResponse.newBuilder();
-      if (t != null) {
-        b.setError(Errors.of(ErrorCode.LEADER_NOT_AVAILABLE, "metadata group unavailable: " + t.getMessage()));
-      } else if (result.getErrorCode() != 0) {
-        b.setError(Errors.fromNumber(result.getErrorCode(), result.getErrorMessage()));
-      } else {
-        b.setError(Errors.NONE).setProducerId(result.getProducerId()).setProducerEpoch(0);
+      InitProducerResponse.Builder b = InitProducerResponse.newBuilder().setError(Errors.metadataOutcome(result, t));
+      if (b.getError().getCode() == ErrorCode.NONE) {
+        b.setProducerId(result.getProducerId()).setProducerEpoch(0);
       }
       reply(out, b.build());
     });

@@ -119,6 +119,11 @@ public final class ClusterConnection implements AutoCloseable {
   }
 
   /** A blocking GroupService stub for a node with a deadline. */
+  io.ratislog.proto.TransactionServiceGrpc.TransactionServiceBlockingStub txnStub(HostPort address, long deadlineMs) {
+    return io.ratislog.proto.TransactionServiceGrpc.newBlockingStub(channel(address))
+        .withDeadlineAfter(deadlineMs, TimeUnit.MILLISECONDS);
+  }
+
   io.ratislog.proto.GroupServiceGrpc.GroupServiceBlockingStub groupStub(HostPort address, long deadlineMs) {
     return io.ratislog.proto.GroupServiceGrpc.newBlockingStub(channel(address))
         .withDeadlineAfter(deadlineMs, TimeUnit.MILLISECONDS);

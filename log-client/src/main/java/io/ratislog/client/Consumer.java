@@ -288,7 +288,8 @@ public final class Consumer implements AutoCloseable {
     long offset = s.position;
     s.inFlightEpoch = epoch;
     FetchRequest req = FetchRequest.newBuilder().setTopic(s.tp.topic()).setPartition(s.tp.partition())
-        .setOffset(offset).setMaxBytes(config.maxBytesPerFetch()).setMaxWaitMs(maxWaitMs).build();
+        .setOffset(offset).setMaxBytes(config.maxBytesPerFetch()).setMaxWaitMs(maxWaitMs)
+        .setIsolationLevel(config.isolationLevel()).build();
     conn.route(s.tp, s.failures)
         .thenCompose(hp -> GrpcCalls.unary(
             conn.logStub(hp, config.requestTimeoutMs() + maxWaitMs)::fetch, req))
@@ -299,7 +300,7 @@ public final class Consumer implements AutoCloseable {
     long epoch = s.epoch;
     s.inFlightEpoch = epoch;
     ListOffsetsRequest req = ListOffsetsRequest.newBuilder().setTopic(s.tp.topic())
-        .setPartition(s.tp.partition()).setSpec(s.pendingReset).build();
+        .setPartition(s.tp.partition()).setSpec(s.pendingReset).setIsolationLevel(config.isolationLevel()).build();
     conn.route(s.tp, s.failures)
         .thenCompose(hp -> GrpcCalls.unary(conn.logStub(hp, config.requestTimeoutMs())::listOffsets, req))
         .whenComplete((resp, err) -> completions.add(new Completion(s, epoch, -1, null, resp, err)));
@@ -351,6 +352,11 @@ public final class Consumer implements AutoCloseable {
     }
     succeeded(s);
     appendRecords(s, r.getBatchesList(), out);
+    int n = r.getBatchesCount();
+    long returnedEnd = n == 0 ? c.requestedOffset() : r.getBatches(n - 1).getBaseOffset() + r.getBatches(n - 1).getRecordCount();
+    if (r.getNextOffset() > s.position && s.position >= returnedEnd) {
+      s.position = r.getNextOffset(); // past aborted transactions' batches the server skipped
+    }
   }
 
   /**
@@ -418,7 +424,7 @@ public final class Consumer implements AutoCloseable {
     long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(config.requestTimeoutMs());
     PartitionState probe = new PartitionState(tp);
     ListOffsetsRequest req = ListOffsetsRequest.newBuilder().setTopic(tp.topic())
-        .setPartition(tp.partition()).setSpec(spec).build();
+        .setPartition(tp.partition()).setSpec(spec).setIsolationLevel(config.isolationLevel()).build();
     RatislogException last = null;
     while (true) {
       long remaining = deadline - System.nanoTime();

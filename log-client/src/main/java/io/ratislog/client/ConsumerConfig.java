@@ -1,5 +1,6 @@
 package io.ratislog.client;
 
+import io.ratislog.proto.IsolationLevel;
 import java.util.Objects;
 
 /**
@@ -13,9 +14,12 @@ import java.util.Objects;
  *                            OFFSET_OUT_OF_RANGE
  * @param unknownTopicRetryMs how long UNKNOWN_TOPIC_OR_PARTITION is retried before poll throws
  * @param channelFactory      opens the channel to a node
+ * @param isolationLevel      READ_COMMITTED (default: no record of an open or aborted transaction) or
+ *                            READ_UNCOMMITTED
  */
 public record ConsumerConfig(String bootstrap, int maxBytesPerFetch, int maxWaitMs, long requestTimeoutMs,
-    AutoOffsetReset autoOffsetReset, long unknownTopicRetryMs, ChannelFactory channelFactory) {
+    AutoOffsetReset autoOffsetReset, long unknownTopicRetryMs, ChannelFactory channelFactory,
+    IsolationLevel isolationLevel) {
 
   /**
    * Validates the settings.
@@ -27,9 +31,14 @@ public record ConsumerConfig(String bootstrap, int maxBytesPerFetch, int maxWait
    * @param autoOffsetReset     not null
    * @param unknownTopicRetryMs &gt;= 0
    * @param channelFactory      not null
+   * @param isolationLevel      not null
    */
   public ConsumerConfig {
     Objects.requireNonNull(bootstrap, "bootstrap");
+    Objects.requireNonNull(isolationLevel, "isolationLevel");
+    if (isolationLevel == IsolationLevel.UNRECOGNIZED) {
+      throw new IllegalArgumentException("isolationLevel must be READ_COMMITTED or READ_UNCOMMITTED");
+    }
     Objects.requireNonNull(autoOffsetReset, "autoOffsetReset");
     Objects.requireNonNull(channelFactory, "channelFactory");
     if (maxBytesPerFetch <= 0 || maxWaitMs < 0 || requestTimeoutMs <= 0 || unknownTopicRetryMs < 0) {
@@ -57,6 +66,19 @@ public record ConsumerConfig(String bootstrap, int maxBytesPerFetch, int maxWait
     private AutoOffsetReset autoOffsetReset = AutoOffsetReset.EARLIEST;
     private long unknownTopicRetryMs = 5_000;
     private ChannelFactory channelFactory = ChannelFactory.plaintext();
+    private IsolationLevel isolationLevel = IsolationLevel.READ_COMMITTED;
+
+    /**
+     * What the consumer sees of transactions: READ_COMMITTED (the default) reads below the last stable offset
+     * and skips aborted transactions' records; READ_UNCOMMITTED reads every committed (replicated) record.
+     *
+     * @param v the isolation level
+     * @return this builder
+     */
+    public Builder isolationLevel(IsolationLevel v) {
+      isolationLevel = v;
+      return this;
+    }
 
     private Builder() {}
 
@@ -144,7 +166,7 @@ public record ConsumerConfig(String bootstrap, int maxBytesPerFetch, int maxWait
      */
     public ConsumerConfig build() {
       return new ConsumerConfig(bootstrap, maxBytesPerFetch, maxWaitMs, requestTimeoutMs, autoOffsetReset,
-          unknownTopicRetryMs, channelFactory);
+          unknownTopicRetryMs, channelFactory, isolationLevel);
     }
   }
 }

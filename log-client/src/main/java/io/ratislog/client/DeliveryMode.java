@@ -19,8 +19,10 @@ package io.ratislog.client;
  * <p>For a {@link GroupConsumer}: {@link #AT_MOST_ONCE} commits the returned records' next offsets before
  * {@code poll} returns them (a crash before processing skips them, none is delivered twice);
  * {@link #AT_LEAST_ONCE} leaves the commit to the application, which calls {@code commit()} after processing (a
- * crash before the commit redelivers them, none is lost); {@link #EXACTLY_ONCE} needs transactions, which do not
- * exist yet, and is refused — for an external sink use AT_LEAST_ONCE and store
+ * crash before the commit redelivers them, none is lost); {@link #EXACTLY_ONCE} reads READ_COMMITTED and
+ * commits nothing itself: the application writes its output with a transactional {@link Producer} and commits
+ * the input offsets in the same transaction ({@code sendOffsetsToTransaction(offsets, consumer.groupMetadata())}),
+ * so that output and progress are kept or lost together. For an external sink use AT_LEAST_ONCE and store
  * {@link ConsumerRecord#idempotencyKey()} with each effect.
  */
 public enum DeliveryMode {

@@ -13,7 +13,7 @@ import java.util.concurrent.TimeoutException;
 import java.util.function.Function;
 
 /**
- * GroupService calls with retries. Membership calls go to any node, preferring the node last named as the
+ * GroupService (and TransactionService) calls with retries. Membership calls go to any node, preferring the node last named as the
  * metadata leader (heartbeats must reach it); offset calls go to the partition's leader as produce does. Both
  * follow NOT_LEADER hints and retry NOT_LEADER, LEADER_NOT_AVAILABLE, TIMEOUT and transport failures with
  * backoff until the time budget; any other error is returned to the caller in the response. Thread-safe.
@@ -28,9 +28,20 @@ final class GroupCalls {
     this.requestTimeoutMs = requestTimeoutMs;
   }
 
+  /** Makes a blocking stub of some service for a node, with a deadline in ms. */
+  interface Stubs<S> {
+    S at(HostPort node, long deadlineMs);
+  }
+
   /** A membership call; returns the first response whose error is not retriable (NONE included). */
   <T> T coordinator(String op, Function<GroupServiceBlockingStub, T> call, Function<T, Error> errorOf,
                     Function<T, Node> leaderOf, long timeoutMs) {
+    return coordinator(conn::groupStub, op, call, errorOf, leaderOf, timeoutMs);
+  }
+
+  /** A call any node answers (through the metadata group), on the service {@code stubs} makes stubs of. */
+  <S, T> T coordinator(Stubs<S> stubs, String op, Function<S, T> call, Function<T, Error> errorOf,
+                       Function<T, Node> leaderOf, long timeoutMs) {
     long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
     RatislogException last = null;
     int round = 0;
@@ -47,7 +58,7 @@ final class GroupCalls {
           break;
         }
         try {
-          T resp = call.apply(conn.groupStub(hp, Math.min(remaining, requestTimeoutMs)));
+          T resp = call.apply(stubs.at(hp, Math.min(remaining, requestTimeoutMs)));
           Error err = errorOf.apply(resp);
           if (!RetryPolicy.isRetriable(err.getCode())) {
             if (err.getCode() == ErrorCode.NONE && leaderOf != null) {
@@ -80,6 +91,12 @@ final class GroupCalls {
   /** An offset call on a partition's leader; returns the first response whose error is not retriable. */
   <T> T partition(String op, TopicPartition tp, Function<GroupServiceBlockingStub, T> call, Function<T, Error> errorOf,
                   Function<T, Node> leaderOf, long timeoutMs) {
+    return partition(conn::groupStub, op, tp, call, errorOf, leaderOf, timeoutMs);
+  }
+
+  /** A call on a partition's leader, on the service {@code stubs} makes stubs of. */
+  <S, T> T partition(Stubs<S> stubs, String op, TopicPartition tp, Function<S, T> call, Function<T, Error> errorOf,
+                     Function<T, Node> leaderOf, long timeoutMs) {
     long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
     RatislogException last = null;
     int attempt = 0;
@@ -91,7 +108,7 @@ final class GroupCalls {
       boolean retryNow = false;
       try {
         HostPort hp = conn.route(tp, attempt).get(remaining, TimeUnit.MILLISECONDS);
-        T resp = call.apply(conn.groupStub(hp, Math.min(remaining, requestTimeoutMs)));
+        T resp = call.apply(stubs.at(hp, Math.min(remaining, requestTimeoutMs)));
         Error err = errorOf.apply(resp);
         if (!RetryPolicy.isRetriable(err.getCode())) {
           return resp;

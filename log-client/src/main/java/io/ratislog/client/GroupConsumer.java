@@ -45,6 +45,9 @@ import org.slf4j.LoggerFactory;
  *       (FENCED_GENERATION and UNKNOWN_MEMBER_ID: the member re-joins and the new owner delivers them).</li>
  *   <li>AT_LEAST_ONCE: the application calls {@link #commit()} after processing; it commits the positions of
  *       the records already returned. A crash before the commit redelivers them; nothing is lost.</li>
+ *   <li>EXACTLY_ONCE: reads READ_COMMITTED; the application commits the offsets in its transaction
+ *       ({@link Producer#sendOffsetsToTransaction} with {@link #groupMetadata()}); after an aborted transaction
+ *       it calls {@link #rewindToCommitted()} to read the records again.</li>
  * </ul>
  * A commit answered FENCED_GENERATION or UNKNOWN_MEMBER_ID (this member is a zombie) is never treated as a
  * success: {@link #commit()} throws it, and the next poll re-joins.
@@ -110,6 +113,36 @@ public final class GroupConsumer implements AutoCloseable {
    */
   public long generation() {
     return generation;
+  }
+
+  /**
+   * This member as a transactional producer's offset commit needs it.
+   *
+   * @return group, generation and member id
+   * @throws IllegalArgumentException before the first poll joined the group
+   */
+  public ConsumerGroupMetadata groupMetadata() {
+    return new ConsumerGroupMetadata(config.group(), generation, memberId == null ? "" : memberId);
+  }
+
+  /**
+   * Moves every assigned partition back to the group's committed offset: after an aborted transaction, the
+   * records it consumed are read again.
+   */
+  public void rewindToCommitted() {
+    ensureOpen();
+    returned.clear();
+    seekToCommitted();
+    if (config.pushWindow() > 0) {
+      subscribeFromPositions();
+    }
+  }
+
+  private void refuseInExactlyOnce() {
+    if (config.delivery() == DeliveryMode.EXACTLY_ONCE) {
+      throw new RatislogException(ErrorCode.INVALID_REQUEST, "an EXACTLY_ONCE group consumer commits through a"
+          + " transactional producer: Producer.sendOffsetsToTransaction(offsets, consumer.groupMetadata())");
+    }
   }
 
   /**
@@ -184,6 +217,7 @@ public final class GroupConsumer implements AutoCloseable {
    */
   public void commit() {
     ensureOpen();
+    refuseInExactlyOnce();
     if (returned.isEmpty()) {
       return;
     }
@@ -200,6 +234,7 @@ public final class GroupConsumer implements AutoCloseable {
    */
   public void commit(Map<TopicPartition, Long> nextOffsets) {
     ensureOpen();
+    refuseInExactlyOnce();
     if (nextOffsets.isEmpty()) {
       return;
     }

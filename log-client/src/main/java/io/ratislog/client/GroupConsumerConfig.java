@@ -11,7 +11,8 @@ import java.util.Objects;
  *                            committed offset, ...)
  * @param group               the group name ([A-Za-z0-9._-])
  * @param topics              the subscribed topics
- * @param delivery            AT_MOST_ONCE or AT_LEAST_ONCE (EXACTLY_ONCE is refused: it needs transactions)
+ * @param delivery            AT_MOST_ONCE, AT_LEAST_ONCE, or EXACTLY_ONCE (offsets committed only through a
+ *                            transactional producer's {@code sendOffsetsToTransaction})
  * @param sessionTimeoutMs    the member is expired when no heartbeat reached the metadata leader for this long
  * @param heartbeatIntervalMs how often the background thread heartbeats (less than the session timeout)
  * @param assignor            how the group spreads partitions (the first member's choice holds)
@@ -26,7 +27,7 @@ public record GroupConsumerConfig(ConsumerConfig consumer, String group, List<St
    * @param consumer            not null
    * @param group               not empty
    * @param topics              not empty
-   * @param delivery            AT_MOST_ONCE or AT_LEAST_ONCE
+   * @param delivery            the delivery mode
    * @param sessionTimeoutMs    1000..300000
    * @param heartbeatIntervalMs &gt; 0 and below the session timeout
    * @param assignor            not null
@@ -40,9 +41,8 @@ public record GroupConsumerConfig(ConsumerConfig consumer, String group, List<St
     if (group == null || group.isEmpty() || topics.isEmpty()) {
       throw new IllegalArgumentException("a group consumer needs a group name and at least one topic");
     }
-    if (delivery == DeliveryMode.EXACTLY_ONCE) {
-      throw new IllegalArgumentException("EXACTLY_ONCE consumption needs transactions, which do not exist yet;"
-          + " use AT_LEAST_ONCE and ConsumerRecord.idempotencyKey() in the sink");
+    if (delivery == DeliveryMode.EXACTLY_ONCE && consumer.isolationLevel() != io.ratislog.proto.IsolationLevel.READ_COMMITTED) {
+      throw new IllegalArgumentException("EXACTLY_ONCE consumption reads READ_COMMITTED");
     }
     Objects.requireNonNull(delivery, "delivery");
     if (pushWindow != 0 && pushWindow < 2) {

@@ -52,6 +52,8 @@ public final class Producer implements AutoCloseable {
   private final ScheduledExecutorService retryScheduler;
   /** The idempotent session in EXACTLY_ONCE mode, else null. */
   private final ProducerSession session;
+  /** The transaction state of a transactional producer, else null. */
+  private final TransactionManager txn;
   private final Thread senderThread;
   private volatile boolean running = true;
   private volatile boolean closed;
@@ -67,8 +69,10 @@ public final class Producer implements AutoCloseable {
     this.accumulator = new RecordAccumulator(config.batchSizeBytes(), config.lingerMs(),
         config.deliveryTimeoutMs(), config.maxInFlightPerPartition());
     this.bufferPool = new BufferPool(config.bufferMemoryBytes());
-    this.session = config.idempotent()
-        ? new ProducerSession(conn, config.requestTimeoutMs(), config.deliveryTimeoutMs()) : null;
+    this.session = config.idempotent() ? new ProducerSession(conn, config.requestTimeoutMs(),
+        config.deliveryTimeoutMs(), config.transactionalId(), config.transactionTimeoutMs()) : null;
+    this.txn = config.transactionalId() == null ? null : new TransactionManager(config.transactionalId(), session, conn,
+        config.requestTimeoutMs(), config.deliveryTimeoutMs());
     int id = IDS.incrementAndGet();
     this.retryScheduler = Executors.newSingleThreadScheduledExecutor(r -> {
       Thread t = new Thread(r, "ratislog-producer-" + id + "-retry");
@@ -131,6 +135,9 @@ public final class Producer implements AutoCloseable {
             "buffer memory exhausted for " + config.deliveryTimeoutMs() + " ms");
       }
       TopicPartition tp = new TopicPartition(record.topic(), p);
+      if (txn != null) {
+        txn.ensureAdded(tp);
+      }
       boolean full = accumulator.append(tp, r, size, future, System.nanoTime());
       if (full && record.partition() == null && record.key() == null) {
         partitioner.onBatchFull(record.topic(), p, count);
@@ -194,6 +201,66 @@ public final class Producer implements AutoCloseable {
         TimeUnit.NANOSECONDS.sleep(sleep);
       }
     }
+  }
+
+  // ------------------------------------------------------------------ transactions
+
+  /**
+   * Starts the transactional session: fences every older producer with this transactional id and waits until
+   * the transaction it left open (if any) is aborted. Called by the first {@link #beginTransaction} when not
+   * called before; call it again after an error that was not an abortable one to start over.
+   *
+   * @throws RatislogException TIMEOUT when the coordinator did not answer within the delivery timeout
+   */
+  public void initTransactions() {
+    requireTransactional().init();
+  }
+
+  /**
+   * Opens a transaction: until {@link #commitTransaction} or {@link #abortTransaction}, every {@link #send}
+   * belongs to it (and blocks on the first record of each partition while the partition is added to it).
+   */
+  public void beginTransaction() {
+    requireTransactional().begin();
+  }
+
+  /**
+   * Commits a consumer group member's offsets in the open transaction: they take effect if and only if the
+   * transaction commits (read-process-write exactly once). Fenced like the member's own commits.
+   *
+   * @param offsets per input partition, the next offset the group should read
+   * @param group   the member, from {@link GroupConsumer#groupMetadata()}
+   */
+  public void sendOffsetsToTransaction(java.util.Map<TopicPartition, Long> offsets, ConsumerGroupMetadata group) {
+    Objects.requireNonNull(group, "group");
+    requireTransactional().sendOffsets(offsets, group);
+  }
+
+  /**
+   * Flushes, then commits the open transaction: once this returns, read_committed consumers see every record
+   * and the group sees every offset of it, or none of them if it throws.
+   *
+   * @throws RatislogException INVALID_TXN_STATE when a send of the transaction failed (abort instead),
+   *                           TRANSACTION_ABORTED when the coordinator aborted it (timeout), PRODUCER_FENCED
+   */
+  public void commitTransaction() {
+    TransactionManager t = requireTransactional();
+    flush();
+    t.end(true);
+  }
+
+  /** Waits for the sends in flight, then aborts the open transaction: none of its records or offsets count. */
+  public void abortTransaction() {
+    TransactionManager t = requireTransactional();
+    flush();
+    t.end(false);
+  }
+
+  private TransactionManager requireTransactional() {
+    if (txn == null) {
+      throw new RatislogException(ErrorCode.INVALID_REQUEST, "not a transactional producer (set a transactionalId)");
+    }
+    return txn;
   }
 
   /**
@@ -419,6 +486,9 @@ public final class Producer implements AutoCloseable {
     }
     if (session != null && b.producerId >= 0) {
       session.reset(b.producerId);
+    }
+    if (txn != null) {
+      txn.onFailure(e);
     }
     for (CompletableFuture<RecordMetadata> f : b.futures) {
       f.completeExceptionally(e);

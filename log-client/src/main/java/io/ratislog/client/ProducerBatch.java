@@ -57,6 +57,9 @@ final class ProducerBatch {
       if (session != null) {
         ProducerSession.Stamp stamp = session.stamp(tp, enc.count());
         b.setProducerId(stamp.producerId()).setProducerEpoch(stamp.epoch()).setBaseSequence(stamp.baseSequence());
+        if (session.transactionalId() != null) {
+          b.setTransactional(true).setTransactionalId(session.transactionalId());
+        }
         producerId = stamp.producerId();
       }
       request = b.build();

@@ -18,10 +18,12 @@ import java.util.Objects;
  * @param unknownTopicRetryMs     how long UNKNOWN_TOPIC_OR_PARTITION is retried (metadata
  *                                propagation right after topic creation)
  * @param channelFactory          opens the channel to a node
+ * @param transactionalId         null, or the id of a transactional producer
+ * @param transactionTimeoutMs    how long the coordinator lets a transaction stay open
  */
 public record ProducerConfig(String bootstrap, int batchSizeBytes, long lingerMs, long requestTimeoutMs,
     long deliveryTimeoutMs, int maxInFlightPerPartition, DeliveryMode delivery, long bufferMemoryBytes,
-    long unknownTopicRetryMs, ChannelFactory channelFactory) {
+    long unknownTopicRetryMs, ChannelFactory channelFactory, String transactionalId, int transactionTimeoutMs) {
 
   /**
    * Validates the settings.
@@ -36,6 +38,8 @@ public record ProducerConfig(String bootstrap, int batchSizeBytes, long lingerMs
    * @param bufferMemoryBytes       &gt; 0
    * @param unknownTopicRetryMs     &gt;= 0
    * @param channelFactory          not null
+   * @param transactionalId         null, or the transactional id (EXACTLY_ONCE only)
+   * @param transactionTimeoutMs    1000..900000
    */
   public ProducerConfig {
     Objects.requireNonNull(bootstrap, "bootstrap");
@@ -44,6 +48,12 @@ public record ProducerConfig(String bootstrap, int batchSizeBytes, long lingerMs
     if (delivery == DeliveryMode.EXACTLY_ONCE && maxInFlightPerPartition > 5) {
       throw new IllegalArgumentException("EXACTLY_ONCE allows at most 5 batches in flight per partition"
           + " (the partitions' dedup window), got " + maxInFlightPerPartition);
+    }
+    if (transactionalId != null && (transactionalId.isEmpty() || delivery != DeliveryMode.EXACTLY_ONCE)) {
+      throw new IllegalArgumentException("a transactional id must not be empty and needs EXACTLY_ONCE delivery");
+    }
+    if (transactionTimeoutMs < 1_000 || transactionTimeoutMs > 900_000) {
+      throw new IllegalArgumentException("transactionTimeoutMs must be in 1000..900000, got " + transactionTimeoutMs);
     }
     if (batchSizeBytes <= 0 || lingerMs < 0 || requestTimeoutMs <= 0 || deliveryTimeoutMs <= 0
         || maxInFlightPerPartition <= 0 || bufferMemoryBytes <= 0 || unknownTopicRetryMs < 0) {
@@ -90,8 +100,34 @@ public record ProducerConfig(String bootstrap, int batchSizeBytes, long lingerMs
     private long bufferMemoryBytes = 64L * 1024 * 1024;
     private long unknownTopicRetryMs = 5_000;
     private ChannelFactory channelFactory = ChannelFactory.plaintext();
+    private String transactionalId;
+    private int transactionTimeoutMs = 60_000;
 
     private Builder() {}
+
+    /**
+     * Makes the producer transactional (EXACTLY_ONCE): its sends happen inside transactions
+     * ({@link Producer#beginTransaction} ... {@link Producer#commitTransaction}). A new producer with the same id
+     * fences this one and aborts its open transaction.
+     *
+     * @param v the transactional id ([A-Za-z0-9._:-], at most 249 characters)
+     * @return this builder
+     */
+    public Builder transactionalId(String v) {
+      transactionalId = v;
+      return this;
+    }
+
+    /**
+     * How long a transaction may stay open before the coordinator aborts it (default 60 s).
+     *
+     * @param v 1000..900000 ms
+     * @return this builder
+     */
+    public Builder transactionTimeoutMs(int v) {
+      transactionTimeoutMs = v;
+      return this;
+    }
 
     /**
      * Sets the bootstrap list.
@@ -226,7 +262,8 @@ public record ProducerConfig(String bootstrap, int batchSizeBytes, long lingerMs
      */
     public ProducerConfig build() {
       return new ProducerConfig(bootstrap, batchSizeBytes, lingerMs, requestTimeoutMs, deliveryTimeoutMs,
-          maxInFlightPerPartition, delivery, bufferMemoryBytes, unknownTopicRetryMs, channelFactory);
+          maxInFlightPerPartition, delivery, bufferMemoryBytes, unknownTopicRetryMs, channelFactory, transactionalId,
+          transactionTimeoutMs);
     }
   }
 }

@@ -26,22 +26,66 @@ final class ProducerSession {
   private final ClusterConnection conn;
   private final long requestTimeoutMs;
   private final long initTimeoutMs;
+  /** Null for a plain idempotent session. */
+  private final String transactionalId;
+  private final int transactionTimeoutMs;
   private long producerId = -1;
   private int epoch;
   private final Map<TopicPartition, Integer> nextSequence = new HashMap<>();
 
   ProducerSession(ClusterConnection conn, long requestTimeoutMs, long initTimeoutMs) {
+    this(conn, requestTimeoutMs, initTimeoutMs, null, 0);
+  }
+
+  /**
+   * A session; with a transactional id, the session of a transactional producer: its producer id survives
+   * failures (a failed batch makes the transaction abortable instead), and only InitProducer or the end of a
+   * transaction changes its epoch.
+   */
+  ProducerSession(ClusterConnection conn, long requestTimeoutMs, long initTimeoutMs, String transactionalId,
+                  int transactionTimeoutMs) {
     this.conn = conn;
     this.requestTimeoutMs = requestTimeoutMs;
     this.initTimeoutMs = initTimeoutMs;
+    this.transactionalId = transactionalId;
+    this.transactionTimeoutMs = transactionTimeoutMs;
+  }
+
+  /** The transactional id, or null. */
+  String transactionalId() {
+    return transactionalId;
+  }
+
+  /** Starts (or restarts, fencing the previous one) the session now. */
+  synchronized void initNow() {
+    producerId = -1;
+    nextSequence.clear();
+    init();
+  }
+
+  /** The epoch the coordinator answered at the end of a transaction: sequences start again at 0. */
+  synchronized void nextEpoch(int newEpoch) {
+    epoch = newEpoch;
+    nextSequence.clear();
+  }
+
+  synchronized int epoch() {
+    return epoch;
   }
 
   /** Takes the next {@code count} sequence numbers of {@code tp}, starting a session first when there is none. */
   synchronized Stamp stamp(TopicPartition tp, int count) {
     if (producerId < 0) {
+      if (transactionalId != null) {
+        throw new RatislogException(ErrorCode.INVALID_TXN_STATE, "transactional producer not initialised");
+      }
       init();
     }
     int base = nextSequence.getOrDefault(tp, 0);
+    if ((long) base + count > Integer.MAX_VALUE && transactionalId != null) {
+      throw new RatislogException(ErrorCode.INVALID_REQUEST, "a transaction may not write more than 2^31 records"
+          + " to one partition");
+    }
     if ((long) base + count > Integer.MAX_VALUE) {
       // Sequences do not wrap: a fresh session starts again at 0.
       producerId = -1;
@@ -55,7 +99,7 @@ final class ProducerSession {
 
   /** Drops the session a failed batch belonged to (if it is still the current one). */
   synchronized void reset(long failedProducerId) {
-    if (failedProducerId == producerId) {
+    if (failedProducerId == producerId && transactionalId == null) {
       producerId = -1;
       nextSequence.clear();
     }
@@ -71,9 +115,13 @@ final class ProducerSession {
     for (int attempt = 1; System.nanoTime() < deadline; attempt++) {
       for (HostPort hp : conn.candidates()) {
         try {
+          InitProducerRequest.Builder req = InitProducerRequest.newBuilder();
+          if (transactionalId != null) {
+            req.setTransactionalId(transactionalId).setTransactionTimeoutMs(transactionTimeoutMs);
+          }
           InitProducerResponse r = LogServiceGrpc.newBlockingStub(conn.channel(hp))
               .withDeadlineAfter(requestTimeoutMs, TimeUnit.MILLISECONDS)
-              .initProducer(InitProducerRequest.getDefaultInstance());
+              .initProducer(req.build());
           if (r.getError().getCode() == ErrorCode.NONE) {
             producerId = r.getProducerId();
             epoch = r.getProducerEpoch();

@@ -204,6 +204,9 @@ public final class Subscription implements AutoCloseable {
             expected = rec.offset() + 1;
           }
         }
+        if (r.getNextOffset() > expected) {
+          expected = r.getNextOffset(); // past aborted transactions' batches the server skipped
+        }
         synchronized (lock) {
           nextOffset = expected;
           attempts = 0;

@@ -16,7 +16,7 @@ class RetryPolicyTest {
   @Test
   void errorCodeClassification() {
     Set<ErrorCode> retriable = EnumSet.of(ErrorCode.NOT_LEADER, ErrorCode.LEADER_NOT_AVAILABLE,
-        ErrorCode.TIMEOUT, ErrorCode.INTERNAL_ERROR);
+        ErrorCode.TIMEOUT, ErrorCode.INTERNAL_ERROR, ErrorCode.CONCURRENT_TRANSACTIONS);
     for (ErrorCode c : ErrorCode.values()) {
       if (c == ErrorCode.UNRECOGNIZED) {
         continue;

@@ -18,6 +18,8 @@ import io.ratislog.server.rpc.AdminServiceImpl;
 import io.ratislog.server.rpc.GroupServiceImpl;
 import io.ratislog.server.rpc.LogServiceImpl;
 import io.ratislog.server.rpc.ProduceResponseLoss;
+import io.ratislog.server.rpc.TransactionServiceImpl;
+import io.ratislog.server.txn.TransactionCoordinator;
 import io.ratislog.server.storage.SegmentLogConfig;
 import java.io.Closeable;
 import java.io.IOException;
@@ -42,7 +44,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One ratislog node: a Ratis server hosting the metadata group and this node's partition groups, and the
- * client-facing gRPC server (LogService, AdminService, GroupService). Start with {@link #start()}, stop with {@link #close()}.
+ * client-facing gRPC server (LogService, AdminService, GroupService, TransactionService), and the
+ * transaction coordinator (active while this node leads the metadata group). Start with {@link #start()}, stop with {@link #close()}.
  */
 public final class LogNode implements Closeable {
   private static final Logger LOG = LoggerFactory.getLogger(LogNode.class);
@@ -54,6 +57,8 @@ public final class LogNode implements Closeable {
   private PartitionReconciler reconciler;
   private AdminServiceImpl adminService;
   private GroupSessions groupSessions;
+  private TransactionCoordinator txnCoordinator;
+  private TransactionServiceImpl txnService;
   private Server grpcServer;
   private ExecutorService readExecutor;
   private final List<ServerInterceptor> interceptors;
@@ -119,12 +124,16 @@ public final class LogNode implements Closeable {
     adminService = new AdminServiceImpl(config, raftServer, metadata, metadataClient);
     groupSessions = new GroupSessions(config.nodeId(), raftServer, metadata, metadataClient);
     groupSessions.start();
+    txnCoordinator = new TransactionCoordinator(config, raftServer, metadata, metadataClient, props);
+    txnCoordinator.start();
+    GroupServiceImpl groupService = new GroupServiceImpl(config, raftServer, metadata, metadataClient, groupSessions);
+    txnService = new TransactionServiceImpl(metadata, metadataClient, groupService, config.produceTimeoutMs());
     PeerInfo self = config.self();
     grpcServer = NettyServerBuilder.forAddress(new InetSocketAddress(config.bindHost(), self.clientPort()))
         .addService(ServerInterceptors.intercept(new LogServiceImpl(config, raftServer, metadata, metadataClient, readExecutor), interceptors))
         .addService(ServerInterceptors.intercept(adminService, interceptors))
-        .addService(ServerInterceptors.intercept(
-            new GroupServiceImpl(config, raftServer, metadata, metadataClient, groupSessions), interceptors))
+        .addService(ServerInterceptors.intercept(groupService, interceptors))
+        .addService(ServerInterceptors.intercept(txnService, interceptors))
         .maxInboundMessageSize(config.maxBatchBytes() + 1024 * 1024)
         .permitKeepAliveTime(10, TimeUnit.SECONDS)
         .permitKeepAliveWithoutCalls(true)
@@ -180,6 +189,14 @@ public final class LogNode implements Closeable {
     if (groupSessions != null) {
       groupSessions.close();
       groupSessions = null;
+    }
+    if (txnService != null) {
+      txnService.close();
+      txnService = null;
+    }
+    if (txnCoordinator != null) {
+      txnCoordinator.close();
+      txnCoordinator = null;
     }
     if (reconciler != null) {
       reconciler.close();

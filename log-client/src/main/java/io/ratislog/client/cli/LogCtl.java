@@ -21,6 +21,7 @@ import io.ratislog.client.TopicDescription;
 import io.ratislog.client.TopicPartition;
 import io.ratislog.proto.DescribeClusterResponse;
 import io.ratislog.proto.ErrorCode;
+import io.ratislog.proto.IsolationLevel;
 import io.ratislog.proto.NodeStatus;
 import java.io.BufferedReader;
 import java.io.InputStream;
@@ -58,7 +59,7 @@ import picocli.CommandLine.Spec;
 @Command(name = "logctl", mixinStandardHelpOptions = true, version = "logctl 0.1.0",
     description = "Administer and use a ratislog cluster.",
     subcommands = {LogCtl.TopicCommand.class, LogCtl.ProduceCommand.class, LogCtl.ConsumeCommand.class,
-        LogCtl.ClusterCommand.class, LogCtl.GroupCommand.class})
+        LogCtl.ClusterCommand.class, LogCtl.GroupCommand.class, ProcessCommand.class})
 public final class LogCtl implements Callable<Integer> {
   /** The bootstrap used when none is given. */
   public static final String DEFAULT_BOOTSTRAP = "127.0.0.1:9091";
@@ -482,6 +483,9 @@ public final class LogCtl implements Callable<Integer> {
     @Option(names = "--sleep-per-record-ms", paramLabel = "MS", defaultValue = "0",
         description = "Pause after printing each record, as slow processing would (for demos and tests).")
     long sleepPerRecordMs;
+    @Option(names = "--isolation", paramLabel = "LEVEL", defaultValue = "read-committed",
+        description = "read-committed (default: no record of an open or aborted transaction) or read-uncommitted.")
+    String isolation;
 
     @Override
     public Integer call() {
@@ -491,9 +495,15 @@ public final class LogCtl implements Callable<Integer> {
             + " it cannot be combined with --offset or --partition");
       }
       if (group != null && mode == DeliveryMode.EXACTLY_ONCE) {
-        throw new UsageException("consume --delivery exactly-once needs transactions (not yet);"
-            + " use at-least-once with the record's (topic, partition, offset) as the sink's idempotency key");
+        throw new UsageException("consume --delivery exactly-once would need the printed lines and the offsets in one"
+            + " transaction: use `logctl process` to copy into a topic exactly once, or at-least-once with the"
+            + " record's (topic, partition, offset) as the sink's idempotency key");
       }
+      IsolationLevel level = switch (isolation) {
+        case "read-committed" -> IsolationLevel.READ_COMMITTED;
+        case "read-uncommitted" -> IsolationLevel.READ_UNCOMMITTED;
+        default -> throw new UsageException("--isolation must be read-committed or read-uncommitted, got " + isolation);
+      };
       if (offset != null && offset < 0) {
         throw new UsageException("--offset must be >= 0, got " + offset);
       }
@@ -518,7 +528,7 @@ public final class LogCtl implements Callable<Integer> {
       ConsumerConfig cfg = ConsumerConfig.builder(root.bootstrap(bootstrap))
           .autoOffsetReset(offset != null ? AutoOffsetReset.NONE
               : group != null && !fromBeginning ? AutoOffsetReset.LATEST : AutoOffsetReset.EARLIEST)
-          .channelFactory(root.channelFactory).build();
+          .channelFactory(root.channelFactory).isolationLevel(level).build();
       try (RecordSource source = group != null ? groupSource(cfg, mode) : push ? pushSource(cfg) : pollSource(cfg)) {
         long printed = 0;
         long lastRecord = System.nanoTime();

@@ -59,6 +59,14 @@ public final class MetadataClient implements Closeable {
         .thenApply(reply -> parse(reply, MetadataQueryResult.parser()));
   }
 
+  /** Reads transaction coordinator records through the leader (linearizable). An empty id reads every one. */
+  public CompletableFuture<MetadataQueryResult> queryTransactions(String transactionalId) {
+    MetadataQuery q = MetadataQuery.newBuilder().setTransactions(true).setTransactionalId(transactionalId).build();
+    return client.async().sendReadOnly(ShadedBytes.toMessage(q))
+        .orTimeout(timeoutMs, TimeUnit.MILLISECONDS)
+        .thenApply(reply -> parse(reply, MetadataQueryResult.parser()));
+  }
+
   private static <T> T parse(RaftClientReply reply, com.google.protobuf.Parser<T> parser) {
     if (!reply.isSuccess()) {
       throw new IllegalStateException("metadata group: " + reply.getException());

@@ -8,6 +8,8 @@ import io.ratislog.server.entries.MetadataResult;
 import io.ratislog.server.entries.MetadataSnapshot;
 import io.ratislog.server.entries.GroupRecord;
 import io.ratislog.server.entries.TopicRecord;
+import io.ratislog.server.entries.TransactionRecord;
+import io.ratislog.server.txn.TransactionTable;
 import io.ratislog.server.group.GroupTable;
 import io.ratislog.server.raft.GroupIds;
 import java.util.ArrayList;
@@ -19,7 +21,8 @@ import java.util.TreeMap;
 /**
  * The cluster's metadata as the metadata group's state machine holds it: topics with their partitions'
  * placement, the producer-id counter (ids are never reused, so a session can always be told apart), and the
- * consumer groups' membership, generations and assignments ({@link GroupTable}). A pure, deterministic function of the applied commands: the same commands in the same order give
+ * consumer groups' membership, generations and assignments ({@link GroupTable}), and the transaction
+ * coordinator's records ({@link TransactionTable}). A pure, deterministic function of the applied commands: the same commands in the same order give
  * the same state on every replica. Readers get immutable copies; {@link #apply} runs on the apply thread only.
  */
 public final class MetadataState {
@@ -27,6 +30,7 @@ public final class MetadataState {
   private long nextTopicId = 1;
   private long nextProducerId = 1;
   private final GroupTable groups = new GroupTable();
+  private final TransactionTable transactions = new TransactionTable();
 
   /** Applies one command and answers what happened. */
   public synchronized MetadataResult apply(MetadataCommand command) {
@@ -37,6 +41,11 @@ public final class MetadataState {
       case JOIN_GROUP -> groups.join(command.getJoinGroup(), partitionCounts());
       case LEAVE_GROUP -> groups.leave(command.getLeaveGroup(), partitionCounts());
       case EXPIRE_MEMBER -> groups.expire(command.getExpireMember(), partitionCounts());
+      case INIT_TXN -> transactions.init(command.getInitTxn(), () -> nextProducerId++);
+      case ADD_TXN_PARTITIONS -> transactions.addPartitions(command.getAddTxnPartitions());
+      case END_TXN -> transactions.end(command.getEndTxn());
+      case COMPLETE_TXN -> transactions.complete(command.getCompleteTxn());
+      case ABORT_EXPIRED_TXN -> transactions.abortExpired(command.getAbortExpiredTxn());
       case KIND_NOT_SET -> error(ErrorCode.INVALID_REQUEST, "empty metadata command");
     };
   }
@@ -97,6 +106,16 @@ public final class MetadataState {
     return groups.groups();
   }
 
+  /** A transactional id's coordinator record, if it exists. */
+  public synchronized Optional<TransactionRecord> transaction(String transactionalId) {
+    return transactions.get(transactionalId);
+  }
+
+  /** Every transactional id's coordinator record, by id. */
+  public synchronized List<TransactionRecord> transactions() {
+    return transactions.all();
+  }
+
   public synchronized Optional<TopicRecord> topic(String name) {
     return Optional.ofNullable(topics.get(name));
   }
@@ -112,7 +131,7 @@ public final class MetadataState {
 
   public synchronized MetadataSnapshot toSnapshot() {
     return MetadataSnapshot.newBuilder().setNextTopicId(nextTopicId).setNextProducerId(nextProducerId)
-        .addAllTopics(topics.values()).addAllGroups(groups.groups()).build();
+        .addAllTopics(topics.values()).addAllGroups(groups.groups()).addAllTransactions(transactions.all()).build();
   }
 
   public synchronized void restore(MetadataSnapshot snapshot) {
@@ -123,5 +142,6 @@ public final class MetadataState {
     nextTopicId = snapshot.getNextTopicId();
     nextProducerId = Math.max(1, snapshot.getNextProducerId());
     groups.restore(snapshot.getGroupsList());
+    transactions.restore(snapshot.getTransactionsList());
   }
 }

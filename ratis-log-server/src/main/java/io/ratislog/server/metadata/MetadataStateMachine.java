@@ -116,7 +116,13 @@ public final class MetadataStateMachine extends BaseStateMachine {
     try {
       MetadataQuery q = ShadedBytes.parse(MetadataQuery.parser(), request.getContent());
       MetadataQueryResult.Builder r = MetadataQueryResult.newBuilder();
-      if (q.getGroups()) {
+      if (q.getTransactions()) {
+        if (q.getTransactionalId().isEmpty()) {
+          r.addAllTransactions(state.transactions());
+        } else {
+          state.transaction(q.getTransactionalId()).ifPresent(r::addTransactions);
+        }
+      } else if (q.getGroups()) {
         if (q.getGroup().isEmpty()) {
           r.addAllGroups(state.groups());
         } else {

@@ -38,36 +38,63 @@ public final class CommittedOffsetTable {
 
   /** Applies a commit; {@code logEndOffset} is this partition's end at the entry. */
   public OffsetCommitResult commit(CommitOffsetEntry e, long logEndOffset) {
-    if (e.getGroup().isEmpty()) {
-      return result(ErrorCode.INVALID_REQUEST, "group is empty", -1);
+    OffsetCommitResult refused = check(e.getGroup(), e.getOffset(), e.getGeneration(), e.getKnownGeneration(),
+        e.getMemberId(), logEndOffset);
+    if (refused != null) {
+      return refused;
     }
-    Committed cur = groups.get(e.getGroup());
-    long curOffset = cur == null ? -1 : cur.offset();
-    long highest = Math.max(cur == null ? -1 : cur.highestGeneration(),
-        Math.max(e.getGeneration(), e.getKnownGeneration()));
-    if (cur == null || highest != cur.highestGeneration()) {
-      // The generation is learned even from a refused commit: fencing only ever tightens.
-      groups.put(e.getGroup(), cur == null ? new Committed(-1, -1, highest, "", 0)
-          : new Committed(cur.offset(), cur.generation(), highest, cur.memberId(), cur.commitTimeMs()));
-    }
-    if (e.getGeneration() < highest) {
-      return result(ErrorCode.FENCED_GENERATION, "group '" + e.getGroup() + "' is at generation " + highest
-          + "; a commit from generation " + e.getGeneration() + " (member " + e.getMemberId() + ") is fenced", curOffset);
-    }
-    if (e.getOffset() < 0) {
-      return result(ErrorCode.INVALID_REQUEST, "offset must be >= 0, got " + e.getOffset(), curOffset);
-    }
-    if (e.getOffset() > logEndOffset) {
-      return result(ErrorCode.OFFSET_OUT_OF_RANGE, "offset " + e.getOffset() + " is beyond the log end "
-          + logEndOffset, curOffset);
-    }
-    if (e.getOffset() < curOffset) {
-      return result(ErrorCode.INVALID_COMMIT, "group '" + e.getGroup() + "' already committed offset " + curOffset
-          + "; a committed offset never goes back (got " + e.getOffset() + "; use ResetOffsets to rewind)", curOffset);
-    }
+    long highest = groups.get(e.getGroup()).highestGeneration();
     groups.put(e.getGroup(), new Committed(e.getOffset(), e.getGeneration(), highest, e.getMemberId(),
         e.getCommitTimeMs()));
     return result(ErrorCode.NONE, "", e.getOffset());
+  }
+
+  /**
+   * Checks a commit by the rules above without applying it (a transactional commit waits for its transaction):
+   * learns the generation, and answers the refusal, or null when the commit may be applied.
+   */
+  public OffsetCommitResult check(String group, long offset, long generation, long knownGeneration, String memberId,
+                                  long logEndOffset) {
+    if (group.isEmpty()) {
+      return result(ErrorCode.INVALID_REQUEST, "group is empty", -1);
+    }
+    Committed cur = groups.get(group);
+    long curOffset = cur == null ? -1 : cur.offset();
+    long highest = Math.max(cur == null ? -1 : cur.highestGeneration(), Math.max(generation, knownGeneration));
+    if (cur == null || highest != cur.highestGeneration()) {
+      // The generation is learned even from a refused commit: fencing only ever tightens.
+      groups.put(group, cur == null ? new Committed(-1, -1, highest, "", 0)
+          : new Committed(cur.offset(), cur.generation(), highest, cur.memberId(), cur.commitTimeMs()));
+    }
+    if (generation < highest) {
+      return result(ErrorCode.FENCED_GENERATION, "group '" + group + "' is at generation " + highest
+          + "; a commit from generation " + generation + " (member " + memberId + ") is fenced", curOffset);
+    }
+    if (offset < 0) {
+      return result(ErrorCode.INVALID_REQUEST, "offset must be >= 0, got " + offset, curOffset);
+    }
+    if (offset > logEndOffset) {
+      return result(ErrorCode.OFFSET_OUT_OF_RANGE, "offset " + offset + " is beyond the log end "
+          + logEndOffset, curOffset);
+    }
+    if (offset < curOffset) {
+      return result(ErrorCode.INVALID_COMMIT, "group '" + group + "' already committed offset " + curOffset
+          + "; a committed offset never goes back (got " + offset + "; use ResetOffsets to rewind)", curOffset);
+    }
+    return null;
+  }
+
+  /**
+   * Applies an offset commit whose transaction committed. It was checked when it was written; here it only
+   * obeys "never back" (a later plain commit may have moved past it meanwhile), and keeps the generation learned.
+   */
+  public void commitFromTransaction(PartitionTransactions.PendingOffset p) {
+    Committed cur = groups.get(p.group());
+    if (cur != null && p.offset() < cur.offset()) {
+      return;
+    }
+    long highest = Math.max(cur == null ? -1 : cur.highestGeneration(), p.generation());
+    groups.put(p.group(), new Committed(p.offset(), p.generation(), highest, p.memberId(), p.commitTimeMs()));
   }
 
   /** Applies an administrative reset: any offset in [0, log end], backwards too; the generation is kept. */
@@ -84,6 +111,12 @@ public final class CommittedOffsetTable {
     long highest = cur == null ? -1 : cur.highestGeneration();
     groups.put(e.getGroup(), new Committed(e.getOffset(), -1, highest, "", e.getResetTimeMs()));
     return result(ErrorCode.NONE, "", e.getOffset());
+  }
+
+  /** The committed offset of {@code group} (-1 when none). */
+  public long offsetOf(String group) {
+    Committed c = groups.get(group);
+    return c == null ? -1 : c.offset();
   }
 
   /** The group's state on this partition, if it ever committed or was fenced here. */

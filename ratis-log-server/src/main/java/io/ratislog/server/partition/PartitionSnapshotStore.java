@@ -87,16 +87,15 @@ final class PartitionSnapshotStore implements StateMachineStorage {
   }
 
   /**
-   * Records a snapshot at {@code ti}. The caller has sealed and forced every segment in {@code segmentFiles}.
+   * Records a snapshot at {@code ti}. The caller has sealed and forced every segment in {@code segmentFiles};
+   * {@code tables} adds the state machine's tables (producers, committed offsets, transactions).
    */
   void save(TermIndex ti, long nextOffset, long logStartOffset, List<Path> segmentFiles,
-            List<io.ratislog.server.entries.ProducerStateRecord> producers,
-            List<io.ratislog.server.entries.CommittedOffsetRecord> committedOffsets) throws IOException {
+            java.util.function.Consumer<PartitionSnapshotMeta.Builder> tables) throws IOException {
     PartitionSnapshotMeta.Builder b = PartitionSnapshotMeta.newBuilder()
         .setNextOffset(nextOffset)
-        .setLogStartOffset(logStartOffset)
-        .addAllProducers(producers)
-        .addAllCommittedOffsets(committedOffsets);
+        .setLogStartOffset(logStartOffset);
+    tables.accept(b);
     for (Path seg : segmentFiles) {
       b.addSegmentFiles(smDir.relativize(seg.toAbsolutePath()).toString());
     }

@@ -4,7 +4,10 @@ import io.ratislog.proto.ErrorCode;
 import io.ratislog.server.entries.AppendEntry;
 import io.ratislog.server.entries.AppendResult;
 import io.ratislog.server.entries.PartitionEntry;
+import io.ratislog.server.entries.OffsetCommitResult;
 import io.ratislog.server.entries.PartitionSnapshotMeta;
+import io.ratislog.server.entries.TxnMarkerEntry;
+import io.ratislog.server.entries.TxnOffsetCommitEntry;
 import io.ratislog.server.raft.ShadedBytes;
 import io.ratislog.server.storage.SegmentLog;
 import io.ratislog.server.storage.SegmentLogConfig;
@@ -47,6 +50,11 @@ import org.slf4j.LoggerFactory;
  * {@link CommittedOffsetTable} (fencing by generation, offsets never going back except by a reset); the table
  * is part of every snapshot, so committed offsets survive failover, restart and snapshot install.
  *
+ * <p>Transactions: a transactional batch opens (or extends) its producer's transaction here; a
+ * {@code TxnMarkerEntry} from the coordinator ends it, marking its batches aborted or applying the offset
+ * commits it held ({@link PartitionTransactions}); the last stable offset bounds what read_committed readers
+ * see. Part of every snapshot, like the tables above.
+ *
  * <p>Threads: Ratis applies entries and takes snapshots on one thread; fetches read concurrently.
  */
 public final class PartitionStateMachine extends BaseStateMachine {
@@ -55,11 +63,15 @@ public final class PartitionStateMachine extends BaseStateMachine {
   private final SegmentLogConfig segmentConfig;
   private final PartitionSnapshotStore store = new PartitionSnapshotStore();
   private final AppendNotifier notifier = new AppendNotifier();
+  /** Publishes the last stable offset, for read_committed long polls. */
+  private final AppendNotifier stableNotifier = new AppendNotifier();
   private volatile SegmentLog log;
   /** Idempotent producers; touched only on the apply thread (apply, snapshot, open). */
   private ProducerStateTable producers = new ProducerStateTable();
   /** Consumer groups' committed offsets; written on the apply thread, read by request threads. */
   private volatile CommittedOffsetTable offsets = new CommittedOffsetTable();
+  /** Open and aborted transactions; written on the apply thread, read by request threads. */
+  private volatile PartitionTransactions txns = new PartitionTransactions();
   private long nextPurgeMs;
 
   public PartitionStateMachine(SegmentLogConfig segmentConfig) {
@@ -119,12 +131,14 @@ public final class PartitionStateMachine extends BaseStateMachine {
     }
     producers = meta == null ? new ProducerStateTable() : ProducerStateTable.fromRecords(meta.getProducersList());
     offsets = meta == null ? new CommittedOffsetTable() : CommittedOffsetTable.fromRecords(meta.getCommittedOffsetsList());
+    txns = meta == null ? new PartitionTransactions()
+        : PartitionTransactions.fromRecords(meta.getOpenTransactionsList(), meta.getAbortedBatchesList());
     TermIndex ti = store.getLatestSnapshot() == null ? null : store.getLatestSnapshot().getTermIndex();
     if (ti != null) {
       setLastAppliedTermIndex(ti);
     }
     this.log = opened;
-    notifier.publish(opened.logEndOffset());
+    publishEnd(opened);
     getLifeCycle().transition(LifeCycle.State.STARTING);
     getLifeCycle().transition(LifeCycle.State.RUNNING);
   }
@@ -133,6 +147,7 @@ public final class PartitionStateMachine extends BaseStateMachine {
     SegmentLog l = log;
     log = null;
     notifier.wakeAll();
+    stableNotifier.wakeAll();
     if (l != null) {
       try {
         l.close();
@@ -158,6 +173,8 @@ public final class PartitionStateMachine extends BaseStateMachine {
       case APPEND -> applyAppend(pe.getAppend());
       case COMMIT_OFFSET -> offsets.commit(pe.getCommitOffset(), requireLog().logEndOffset());
       case RESET_OFFSET -> offsets.reset(pe.getResetOffset(), requireLog().logEndOffset());
+      case TXN_MARKER -> applyMarker(pe.getTxnMarker());
+      case TXN_OFFSET_COMMIT -> applyTxnOffsetCommit(pe.getTxnOffsetCommit());
       case KIND_NOT_SET -> error(ErrorCode.INVALID_REQUEST, "empty partition entry");
     };
     updateLastAppliedTermIndex(ti);
@@ -168,6 +185,9 @@ public final class PartitionStateMachine extends BaseStateMachine {
     SegmentLog l = requireLog();
     boolean idempotent = a.getProducerId() >= 0;
     long now = a.getAppendTimeMs();
+    if (a.getTransactional() && !idempotent) {
+      return error(ErrorCode.INVALID_REQUEST, "a transactional batch needs a producer id");
+    }
     if (idempotent) {
       ProducerStateTable.Decision d = producers.check(a.getProducerId(), a.getProducerEpoch(), a.getBaseSequence(),
           a.getRecordCount(), now, a.getProducerExpiryMs());
@@ -177,6 +197,10 @@ public final class PartitionStateMachine extends BaseStateMachine {
       if (d instanceof ProducerStateTable.Duplicate dup) {
         return AppendResult.newBuilder().setBaseOffset(dup.baseOffset()).setAppendTimeMs(dup.appendTimeMs())
             .setDuplicate(true).build();
+      }
+      if (!a.getTransactional() && txns.isOpen(a.getProducerId())) {
+        return error(ErrorCode.INVALID_TXN_STATE, "producer " + a.getProducerId() + " has a transaction open on this"
+            + " partition: its batches must be transactional until the transaction ends");
       }
     }
     long base = l.logEndOffset();
@@ -194,9 +218,57 @@ public final class PartitionStateMachine extends BaseStateMachine {
         producers.purgeExpired(now, a.getProducerExpiryMs());
         nextPurgeMs = now + 60_000;
       }
+      if (a.getTransactional()) {
+        txns.recordAppend(a.getProducerId(), a.getProducerEpoch(), base, a.getRecordCount());
+      }
     }
-    notifier.publish(l.logEndOffset());
+    publishEnd(l);
     return AppendResult.newBuilder().setBaseOffset(base).setAppendTimeMs(now).build();
+  }
+
+  /**
+   * Ends a producer's transaction here: raises its epoch (fencing batches of the ended transaction), marks the
+   * batches aborted or applies the offset commits it held. A repeated marker changes nothing more.
+   */
+  private AppendResult applyMarker(TxnMarkerEntry m) {
+    SegmentLog l = requireLog();
+    int openEpoch = txns.openEpoch(m.getProducerId());
+    if (openEpoch > m.getProducerEpoch()) {
+      LOG.warn("{}: ignoring a marker of producer {} epoch {}: its open transaction has epoch {}", getGroupId(),
+          m.getProducerId(), m.getProducerEpoch(), openEpoch);
+      return AppendResult.newBuilder().setBaseOffset(l.logEndOffset()).build();
+    }
+    producers.onMarker(m.getProducerId(), m.getProducerEpoch(), m.getMarkerTimeMs());
+    PartitionTransactions.Ended ended = txns.end(m.getProducerId(), m.getCommit());
+    if (ended != null && m.getCommit()) {
+      ended.pendingOffsets().forEach(offsets::commitFromTransaction);
+    }
+    publishEnd(l);
+    return AppendResult.newBuilder().setBaseOffset(l.logEndOffset()).setAppendTimeMs(m.getMarkerTimeMs()).build();
+  }
+
+  /** Holds a group's offset commit until the producer's transaction ends, if generation and epoch allow it. */
+  private OffsetCommitResult applyTxnOffsetCommit(TxnOffsetCommitEntry e) {
+    int known = Math.max(producers.epochOf(e.getProducerId()), txns.openEpoch(e.getProducerId()));
+    if (e.getProducerEpoch() < known) {
+      return OffsetCommitResult.newBuilder().setErrorCode(ErrorCode.PRODUCER_FENCED.getNumber())
+          .setErrorMessage("producer " + e.getProducerId() + " epoch " + e.getProducerEpoch() + " is fenced by epoch "
+              + known).setCommittedOffset(offsets.offsetOf(e.getGroup())).build();
+    }
+    OffsetCommitResult refused = offsets.check(e.getGroup(), e.getOffset(), e.getGeneration(), e.getKnownGeneration(),
+        e.getMemberId(), requireLog().logEndOffset());
+    if (refused != null) {
+      return refused;
+    }
+    txns.addPendingOffset(e.getProducerId(), e.getProducerEpoch(), new PartitionTransactions.PendingOffset(
+        e.getGroup(), e.getOffset(), e.getGeneration(), e.getMemberId(), e.getCommitTimeMs()));
+    return OffsetCommitResult.newBuilder().setCommittedOffset(offsets.offsetOf(e.getGroup())).build();
+  }
+
+  private void publishEnd(SegmentLog l) {
+    long end = l.logEndOffset();
+    notifier.publish(end);
+    stableNotifier.publish(txns.lastStableOffset(end));
   }
 
   private static AppendResult error(ErrorCode code, String message) {
@@ -215,7 +287,10 @@ public final class PartitionStateMachine extends BaseStateMachine {
       return -1;
     }
     List<Path> sealed = l.roll();
-    store.save(ti, l.logEndOffset(), l.logStartOffset(), sealed, producers.toRecords(), offsets.toRecords());
+    PartitionTransactions t = txns;
+    store.save(ti, l.logEndOffset(), l.logStartOffset(), sealed, b -> b.addAllProducers(producers.toRecords())
+        .addAllCommittedOffsets(offsets.toRecords()).addAllOpenTransactions(t.openRecords())
+        .addAllAbortedBatches(t.abortedRecords()));
     LOG.debug("{}: snapshot at {} (next offset {}, {} segments)", getGroupId(), ti, l.logEndOffset(), sealed.size());
     return ti.getIndex();
   }
@@ -241,6 +316,62 @@ public final class PartitionStateMachine extends BaseStateMachine {
   /** Committed batches from {@code offset} on (see {@link SegmentLog#read}). */
   public List<StoredBatch> read(long offset, int maxBytes) throws IOException {
     return requireLog().read(offset, maxBytes);
+  }
+
+  /** The last stable offset: read_committed readers see only records below it. */
+  public long lastStableOffset() {
+    return txns.lastStableOffset(requireLog().logEndOffset());
+  }
+
+  /** Transactions open on this partition. */
+  public int openTransactions() {
+    return txns.openCount();
+  }
+
+  /**
+   * What a reader at {@code offset} gets: with {@code readCommitted}, the batches below the last stable offset
+   * that no aborted transaction wrote, and where to continue (past skipped aborted batches too); else every
+   * committed batch.
+   */
+  public ReadView readView(long offset, int maxBytes, boolean readCommitted) throws IOException {
+    SegmentLog l = requireLog();
+    long end = l.logEndOffset();
+    PartitionTransactions t = txns;
+    long stable = t.lastStableOffset(end);
+    if (!readCommitted) {
+      return new ReadView(offset >= end ? List.of() : l.read(offset, maxBytes), 0, stable, end);
+    }
+    if (offset >= stable) {
+      return new ReadView(List.of(), 0, stable, end);
+    }
+    List<StoredBatch> visible = new java.util.ArrayList<>();
+    long next = 0;
+    for (StoredBatch b : l.read(offset, maxBytes)) {
+      if (b.baseOffset() >= stable) {
+        break;
+      }
+      next = b.baseOffset() + b.recordCount();
+      if (!t.isAborted(b.baseOffset())) {
+        visible.add(b);
+      }
+    }
+    return new ReadView(visible, next, stable, end);
+  }
+
+  /**
+   * A read's answer.
+   *
+   * @param batches          the batches to send
+   * @param nextOffset       where the reader continues (0: after the last record sent)
+   * @param lastStableOffset the last stable offset at the read
+   * @param logEndOffset     the log end at the read
+   */
+  public record ReadView(List<StoredBatch> batches, long nextOffset, long lastStableOffset, long logEndOffset) {
+  }
+
+  /** Completes once the last stable offset passes {@code offset}, or after {@code timeoutMs}. */
+  public CompletableFuture<Void> awaitStableBeyond(long offset, long timeoutMs) {
+    return stableNotifier.awaitBeyond(offset, timeoutMs);
   }
 
   /** A consumer group's committed offset (and generation) on this partition, as applied on this replica. */

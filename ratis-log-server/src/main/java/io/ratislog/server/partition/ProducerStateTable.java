@@ -122,6 +122,28 @@ public final class ProducerStateTable {
     s.lastWriteMs = nowMs;
   }
 
+  /**
+   * Applies a transaction marker: the producer's epoch becomes at least {@code epoch} (the coordinator bumped
+   * it when the transaction ended), and a raised epoch forgets the old batches, so that a late batch of the ended
+   * transaction is fenced.
+   */
+  public void onMarker(long producerId, int epoch, long nowMs) {
+    State s = producers.get(producerId);
+    if (s == null || epoch > s.epoch) {
+      State fresh = new State(epoch);
+      fresh.lastWriteMs = nowMs;
+      producers.put(producerId, fresh);
+    } else {
+      s.lastWriteMs = Math.max(s.lastWriteMs, nowMs);
+    }
+  }
+
+  /** The producer's epoch as this partition knows it (expired or not), or -1. */
+  public int epochOf(long producerId) {
+    State s = producers.get(producerId);
+    return s == null ? -1 : s.epoch;
+  }
+
   /** Drops producers idle for longer than {@code expiryMs} at {@code nowMs}; never changes a decision. */
   public void purgeExpired(long nowMs, long expiryMs) {
     if (expiryMs > 0) {

@@ -31,6 +31,9 @@ import io.ratislog.proto.TopicPartitions;
 import io.ratislog.server.config.NodeConfig;
 import io.ratislog.server.entries.AssignedPartitions;
 import io.ratislog.server.entries.CommitOffsetEntry;
+import io.ratislog.server.entries.TxnOffsetCommitEntry;
+import io.ratislog.proto.TxnOffsetCommitRequest;
+import io.ratislog.proto.TxnOffsetCommitResponse;
 import io.ratislog.server.entries.GroupMemberRecord;
 import io.ratislog.server.entries.GroupRecord;
 import io.ratislog.server.entries.JoinGroupCommand;
@@ -253,21 +256,14 @@ public final class GroupServiceImpl extends GroupServiceGrpc.GroupServiceImplBas
       reply(out, withLeader(b.setError(route.error()), route.leader()).build());
       return;
     }
-    Optional<GroupRecord> local = metadata.group(request.getGroup());
-    CompletableFuture<Optional<GroupRecord>> view;
-    if (local.isPresent() && local.get().getGeneration() >= request.getGeneration()) {
-      view = CompletableFuture.completedFuture(local);
-    } else {
-      // This replica may lag the metadata leader (a join a moment ago): ask the leader.
-      view = metadataClient.queryGroups(request.getGroup())
-          .thenApply(r -> r.getGroupsCount() == 0 ? Optional.empty() : Optional.of(r.getGroups(0)));
-    }
-    view.whenComplete((g, t) -> {
+    // This replica may lag the metadata leader (a join a moment ago): then the leader is asked.
+    groupView(request.getGroup(), request.getGeneration()).whenComplete((g, t) -> {
       if (t != null) {
         reply(out, b.setError(Errors.metadataUnavailable(t)).build());
         return;
       }
-      Error fenced = checkMember(g, request);
+      Error fenced = checkMember(g, request.getGroup(), request.getTopic(), request.getPartition(),
+          request.getGeneration(), request.getMemberId());
       if (fenced != null) {
         reply(out, b.setError(fenced).build());
         return;
@@ -285,30 +281,88 @@ public final class GroupServiceImpl extends GroupServiceGrpc.GroupServiceImplBas
   }
 
   /** Why the member may not commit on this partition in this generation, or null when it may. */
-  private static Error checkMember(Optional<GroupRecord> g, CommitOffsetRequest r) {
+  private static Error checkMember(Optional<GroupRecord> g, String group, String topic, int partition, long gen,
+                                   String memberId) {
     if (g.isEmpty()) {
-      return unknownGroup(r.getGroup());
+      return unknownGroup(group);
     }
     long generation = g.get().getGeneration();
-    if (r.getGeneration() < generation) {
-      return Errors.of(ErrorCode.FENCED_GENERATION, "group '" + r.getGroup() + "' is at generation " + generation
-          + "; member " + r.getMemberId() + " committed from generation " + r.getGeneration() + ": re-join");
+    if (gen < generation) {
+      return Errors.of(ErrorCode.FENCED_GENERATION, "group '" + group + "' is at generation " + generation
+          + "; member " + memberId + " committed from generation " + gen + ": re-join");
     }
-    if (r.getGeneration() > generation) {
-      return Errors.of(ErrorCode.FENCED_GENERATION, "group '" + r.getGroup() + "' is at generation " + generation
-          + "; generation " + r.getGeneration() + " does not exist");
+    if (gen > generation) {
+      return Errors.of(ErrorCode.FENCED_GENERATION, "group '" + group + "' is at generation " + generation
+          + "; generation " + gen + " does not exist");
     }
-    Optional<GroupMemberRecord> m = member(g.get(), r.getMemberId());
+    Optional<GroupMemberRecord> m = member(g.get(), memberId);
     if (m.isEmpty()) {
-      return Errors.of(ErrorCode.UNKNOWN_MEMBER_ID, "group '" + r.getGroup() + "' has no member '" + r.getMemberId() + "'");
+      return Errors.of(ErrorCode.UNKNOWN_MEMBER_ID, "group '" + group + "' has no member '" + memberId + "'");
     }
     boolean owns = m.get().getAssignmentList().stream()
-        .anyMatch(a -> a.getTopic().equals(r.getTopic()) && a.getPartitionsList().contains(r.getPartition()));
+        .anyMatch(a -> a.getTopic().equals(topic) && a.getPartitionsList().contains(partition));
     if (!owns) {
-      return Errors.of(ErrorCode.FENCED_GENERATION, "in generation " + generation + " of group '" + r.getGroup()
-          + "', " + r.getTopic() + "-" + r.getPartition() + " is not assigned to member " + r.getMemberId());
+      return Errors.of(ErrorCode.FENCED_GENERATION, "in generation " + generation + " of group '" + group
+          + "', " + topic + "-" + partition + " is not assigned to member " + memberId);
     }
     return null;
+  }
+
+  /** The group as the metadata leader knows it when the local replica may lag behind {@code generation}. */
+  private CompletableFuture<Optional<GroupRecord>> groupView(String group, long generation) {
+    Optional<GroupRecord> local = metadata.group(group);
+    if (local.isPresent() && local.get().getGeneration() >= generation) {
+      return CompletableFuture.completedFuture(local);
+    }
+    return metadataClient.queryGroups(group)
+        .thenApply(r -> r.getGroupsCount() == 0 ? Optional.empty() : Optional.of(r.getGroups(0)));
+  }
+
+  /**
+   * TransactionService.TxnOffsetCommit: checks the member like CommitOffset and the transaction like a
+   * transactional batch, then proposes the commit, held by the partition until the transaction ends.
+   */
+  void txnOffsetCommit(TxnOffsetCommitRequest request, TransactionGate gate, StreamObserver<TxnOffsetCommitResponse> out) {
+    TxnOffsetCommitResponse.Builder b = TxnOffsetCommitResponse.newBuilder();
+    if (request.getGroup().isEmpty() || request.getMemberId().isEmpty() || request.getProducerId() < 0) {
+      reply(out, b.setError(Errors.of(ErrorCode.INVALID_REQUEST, "group, member_id and producer_id are required")).build());
+      return;
+    }
+    if (request.getOffset() < 0) {
+      reply(out, b.setError(Errors.of(ErrorCode.INVALID_REQUEST, "offset must be >= 0, got " + request.getOffset())).build());
+      return;
+    }
+    PartitionRouter.Route route = router.route(request.getTopic(), request.getPartition());
+    if (!route.ok()) {
+      reply(out, withLeader(b.setError(route.error()), route.leader()).build());
+      return;
+    }
+    groupView(request.getGroup(), request.getGeneration()).whenComplete((g, t) -> {
+      if (t != null) {
+        reply(out, b.setError(Errors.metadataUnavailable(t)).build());
+        return;
+      }
+      Error fenced = checkMember(g, request.getGroup(), request.getTopic(), request.getPartition(),
+          request.getGeneration(), request.getMemberId());
+      if (fenced != null) {
+        reply(out, b.setError(fenced).build());
+        return;
+      }
+      gate.check(request.getTransactionalId(), request.getProducerId(), request.getProducerEpoch(), request.getTopic(),
+          request.getPartition()).whenComplete((refused, t2) -> {
+            if (t2 != null || refused != null) {
+              reply(out, b.setError(t2 != null ? Errors.metadataUnavailable(t2) : refused).build());
+              return;
+            }
+            PartitionEntry entry = PartitionEntry.newBuilder().setTxnOffsetCommit(TxnOffsetCommitEntry.newBuilder()
+                .setGroup(request.getGroup()).setOffset(request.getOffset()).setGeneration(request.getGeneration())
+                .setMemberId(request.getMemberId()).setKnownGeneration(g.get().getGeneration())
+                .setCommitTimeMs(System.currentTimeMillis()).setProducerId(request.getProducerId())
+                .setProducerEpoch(request.getProducerEpoch())).build();
+            propose(route, entry, config.produceTimeoutMs()).whenComplete((p, t3) ->
+                reply(out, withLeader(b.setError(p.error()), p.leader()).build()));
+          });
+    });
   }
 
   @Override

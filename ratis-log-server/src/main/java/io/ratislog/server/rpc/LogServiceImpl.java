@@ -10,6 +10,9 @@ import io.ratislog.proto.FetchResponse;
 import io.ratislog.proto.FetchedBatch;
 import io.ratislog.proto.InitProducerRequest;
 import io.ratislog.proto.InitProducerResponse;
+import io.ratislog.proto.IsolationLevel;
+import io.ratislog.server.entries.InitTxnCommand;
+import io.ratislog.server.txn.TransactionTable;
 import io.ratislog.server.entries.AllocateProducerIdCommand;
 import io.ratislog.server.entries.MetadataCommand;
 import io.ratislog.server.metadata.MetadataClient;
@@ -62,6 +65,7 @@ public final class LogServiceImpl extends LogServiceGrpc.LogServiceImplBase {
   private final MetadataClient metadataClient;
   private final ClientId clientId = ClientId.randomId();
   private final AtomicLong callIds = new AtomicLong();
+  private final TransactionGate txnGate;
 
   public LogServiceImpl(NodeConfig config, RaftServer server, io.ratislog.server.metadata.MetadataState metadata,
                         MetadataClient metadataClient, ExecutorService readExecutor) {
@@ -71,6 +75,7 @@ public final class LogServiceImpl extends LogServiceGrpc.LogServiceImplBase {
     this.router = new PartitionRouter(config, server, metadata);
     this.validator = new RecordBatchValidator(config.maxBatchBytes(), config.maxRecordBytes());
     this.readExecutor = readExecutor;
+    this.txnGate = new TransactionGate(metadata, metadataClient);
   }
 
   @Override
@@ -89,15 +94,37 @@ public final class LogServiceImpl extends LogServiceGrpc.LogServiceImplBase {
       reply(out, ProduceResponse.newBuilder().setError(invalid).build());
       return;
     }
+    if (request.getTransactional()) {
+      if (request.getProducerId() < 0) {
+        reply(out, ProduceResponse.newBuilder().setError(Errors.of(ErrorCode.INVALID_REQUEST,
+            "a transactional batch needs a producer id and a transactional id")).build());
+        return;
+      }
+      txnGate.check(request.getTransactionalId(), request.getProducerId(), request.getProducerEpoch(),
+          request.getTopic(), request.getPartition()).whenComplete((refused, t) -> {
+            if (t != null || refused != null) {
+              reply(out, ProduceResponse.newBuilder().setError(t != null ? Errors.metadataUnavailable(t) : refused).build());
+            } else {
+              propose(route, request, out);
+            }
+          });
+      return;
+    }
+    propose(route, request, out);
+  }
+
+  private void propose(PartitionRouter.Route route, ProduceRequest request, StreamObserver<ProduceResponse> out) {
+    boolean dropProducer = config.unsafeDisableDedup() && !request.getTransactional();
     PartitionEntry entry = PartitionEntry.newBuilder().setAppend(AppendEntry.newBuilder()
         .setRecords(request.getRecords())
         .setCrc32C(request.getCrc32C())
         .setRecordCount(request.getRecordCount())
         .setAppendTimeMs(System.currentTimeMillis())
-        .setProducerId(config.unsafeDisableDedup() ? -1 : request.getProducerId())
+        .setProducerId(dropProducer ? -1 : request.getProducerId())
         .setProducerEpoch(request.getProducerEpoch())
         .setBaseSequence(request.getBaseSequence())
-        .setProducerExpiryMs(config.producerExpiryMs()))
+        .setProducerExpiryMs(config.producerExpiryMs())
+        .setTransactional(request.getTransactional()))
         .build();
     RaftClientRequest raftRequest = RaftClientRequest.newBuilder()
         .setClientId(clientId)
@@ -187,16 +214,19 @@ public final class LogServiceImpl extends LogServiceGrpc.LogServiceImplBase {
     long offset = request.getOffset();
     int maxBytes = request.getMaxBytes() == 0 ? DEFAULT_FETCH_BYTES : Math.min(request.getMaxBytes(), MAX_FETCH_BYTES);
     long waitMs = Math.min(request.getMaxWaitMs(), config.maxFetchWaitMs());
+    boolean readCommitted = request.getIsolationLevel() != IsolationLevel.READ_UNCOMMITTED;
     long end = sm.logEndOffset();
     if (offset < sm.logStartOffset() || (offset > end && route.caughtUp())) {
       reply(out, outOfRange(sm, offset));
       return;
     }
-    if (offset >= end && waitMs > 0) {
-      sm.awaitBeyond(offset, waitMs).thenRunAsync(() -> reply(out, read(route, offset, maxBytes)), readExecutor);
+    long visibleEnd = readCommitted ? sm.lastStableOffset() : end;
+    if (offset >= visibleEnd && waitMs > 0) {
+      CompletableFuture<Void> ready = readCommitted ? sm.awaitStableBeyond(offset, waitMs) : sm.awaitBeyond(offset, waitMs);
+      ready.thenRunAsync(() -> reply(out, read(route, offset, maxBytes, readCommitted)), readExecutor);
       return;
     }
-    readExecutor.execute(() -> reply(out, read(route, offset, maxBytes)));
+    readExecutor.execute(() -> reply(out, read(route, offset, maxBytes, readCommitted)));
   }
 
   private static FetchResponse outOfRange(PartitionStateMachine sm, long offset) {
@@ -207,16 +237,15 @@ public final class LogServiceImpl extends LogServiceGrpc.LogServiceImplBase {
         .setLogStartOffset(start).setLogEndOffset(end).build();
   }
 
-  private FetchResponse read(PartitionRouter.Route route, long offset, int maxBytes) {
+  private FetchResponse read(PartitionRouter.Route route, long offset, int maxBytes, boolean readCommitted) {
     PartitionStateMachine sm = route.stateMachine();
     FetchResponse.Builder b = FetchResponse.newBuilder();
     try {
-      long end = sm.logEndOffset();
-      b.setLogStartOffset(sm.logStartOffset()).setLogEndOffset(end);
-      if (offset >= end) {
-        return b.setError(Errors.NONE).build();
-      }
-      for (StoredBatch s : sm.read(offset, maxBytes)) {
+      long start = sm.logStartOffset();
+      PartitionStateMachine.ReadView view = sm.readView(offset, maxBytes, readCommitted);
+      b.setLogStartOffset(start).setLogEndOffset(view.logEndOffset()).setLastStableOffset(view.lastStableOffset())
+          .setNextOffset(view.nextOffset());
+      for (StoredBatch s : view.batches()) {
         b.addBatches(toFetched(s));
       }
       return b.setError(Errors.NONE).build();
@@ -230,17 +259,25 @@ public final class LogServiceImpl extends LogServiceGrpc.LogServiceImplBase {
 
   @Override
   public void initProducer(InitProducerRequest request, StreamObserver<InitProducerResponse> out) {
-    if (!request.getTransactionalId().isEmpty()) {
-      reply(out, InitProducerResponse.newBuilder().setError(Errors.of(ErrorCode.INVALID_REQUEST,
-          "transactional ids are not supported yet")).build());
-      return;
+    boolean transactional = !request.getTransactionalId().isEmpty();
+    MetadataCommand command;
+    if (transactional) {
+      int timeoutMs = request.getTransactionTimeoutMs() == 0 ? TransactionTable.DEFAULT_TIMEOUT_MS
+          : request.getTransactionTimeoutMs();
+      command = MetadataCommand.newBuilder().setInitTxn(InitTxnCommand.newBuilder()
+          .setTransactionalId(request.getTransactionalId()).setTimeoutMs(timeoutMs)
+          .setNowMs(System.currentTimeMillis())).build();
+    } else {
+      command = MetadataCommand.newBuilder().setAllocateProducerId(AllocateProducerIdCommand.getDefaultInstance()).build();
     }
-    MetadataCommand command = MetadataCommand.newBuilder()
-        .setAllocateProducerId(AllocateProducerIdCommand.getDefaultInstance()).build();
     metadataClient.submit(command).whenComplete((result, t) -> {
       InitProducerResponse.Builder b = InitProducerResponse.newBuilder().setError(Errors.metadataOutcome(result, t));
       if (b.getError().getCode() == ErrorCode.NONE) {
-        b.setProducerId(result.getProducerId()).setProducerEpoch(0);
+        if (transactional) {
+          b.setProducerId(result.getTransaction().getProducerId()).setProducerEpoch(result.getTransaction().getProducerEpoch());
+        } else {
+          b.setProducerId(result.getProducerId()).setProducerEpoch(0);
+        }
       }
       reply(out, b.build());
     });
@@ -277,9 +314,11 @@ public final class LogServiceImpl extends LogServiceGrpc.LogServiceImplBase {
     PartitionStateMachine sm = route.stateMachine();
     long start = sm.logStartOffset();
     long end = sm.logEndOffset();
+    long stable = sm.lastStableOffset();
+    long latest = request.getIsolationLevel() == IsolationLevel.READ_UNCOMMITTED ? end : stable;
     reply(out, ListOffsetsResponse.newBuilder().setError(Errors.NONE)
-        .setOffset(request.getSpec() == OffsetSpec.EARLIEST ? start : end)
-        .setLogStartOffset(start).setLogEndOffset(end).build());
+        .setOffset(request.getSpec() == OffsetSpec.EARLIEST ? start : latest)
+        .setLogStartOffset(start).setLogEndOffset(end).setLastStableOffset(stable).build());
   }
 
   private static <T> void reply(StreamObserver<T> out, T response) {

@@ -37,6 +37,8 @@ final class SubscribeSession implements StreamObserver<SubscribeRequest> {
   private PartitionRouter.Route route;
   private long offset;
   private long credits;
+  /** READ_COMMITTED: only records below the last stable offset, never an aborted transaction's. */
+  private boolean readCommitted;
   private boolean pumping;
   private boolean done;
 
@@ -84,6 +86,7 @@ final class SubscribeSession implements StreamObserver<SubscribeRequest> {
       route = r;
       offset = s.getOffset();
       credits = s.getCredits();
+      readCommitted = s.getIsolationLevel() != io.ratislog.proto.IsolationLevel.READ_UNCOMMITTED;
     }
     pump();
   }
@@ -138,29 +141,40 @@ final class SubscribeSession implements StreamObserver<SubscribeRequest> {
             + sm.logStartOffset() + ", " + end + "]"), null);
         return;
       }
-      if (from >= end) {
-        sm.awaitBeyond(from, waitMs).thenRunAsync(this::stepDone, readExecutor);
+      long visibleEnd = readCommitted ? sm.lastStableOffset() : end;
+      if (from >= visibleEnd) {
+        (readCommitted ? sm.awaitStableBeyond(from, waitMs) : sm.awaitBeyond(from, waitMs))
+            .thenRunAsync(this::stepDone, readExecutor);
         return;
       }
-      List<StoredBatch> batches = sm.read(from, MAX_BYTES_PER_MESSAGE);
-      SubscribeResponse.Builder b = SubscribeResponse.newBuilder().setError(Errors.NONE).setLogEndOffset(end);
+      PartitionStateMachine.ReadView view = sm.readView(from, MAX_BYTES_PER_MESSAGE, readCommitted);
+      SubscribeResponse.Builder b = SubscribeResponse.newBuilder().setError(Errors.NONE).setLogEndOffset(end)
+          .setLastStableOffset(view.lastStableOffset());
       long next = from;
       long delivered = 0;
-      for (StoredBatch s : batches) {
+      boolean all = true;
+      for (StoredBatch s : view.batches()) {
         b.addBatches(LogServiceImpl.toFetched(s));
         delivered += s.nextOffset() - Math.max(s.baseOffset(), from);
         next = s.nextOffset();
         synchronized (lock) {
           if (credits - delivered <= 0) {
+            all = false;
             break;
           }
         }
+      }
+      if (all && view.nextOffset() > next) {
+        next = view.nextOffset(); // past aborted batches the view skipped
+        b.setNextOffset(next);
       }
       synchronized (lock) {
         if (done) {
           return;
         }
-        out.onNext(b.build());
+        if (b.getBatchesCount() > 0) {
+          out.onNext(b.build());
+        }
         offset = next;
         credits -= delivered;
       }

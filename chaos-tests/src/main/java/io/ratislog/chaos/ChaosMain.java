@@ -25,7 +25,9 @@ public final class ChaosMain implements Callable<Integer> {
       + "(default ${DEFAULT-VALUE})", defaultValue = "kill-leader,pause,kill")
   String nemesis;
 
-  @Option(names = "--workload", description = "append (default ${DEFAULT-VALUE})", defaultValue = "append")
+  @Option(names = "--workload", description = "append (producers and readers) or group (the same plus a consumer "
+      + "group of 3 at-least-once members committing offsets, one abandoned without leaving and replaced every "
+      + "6-12 s) (default ${DEFAULT-VALUE})", defaultValue = "append")
   String workload;
 
   @Option(names = "--nodes", description = "3 or 5 (default ${DEFAULT-VALUE})", defaultValue = "3")

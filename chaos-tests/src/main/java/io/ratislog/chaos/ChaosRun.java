@@ -17,6 +17,10 @@ import io.ratislog.chaos.report.MarkdownReport;
 import io.ratislog.chaos.report.TimelineChart;
 import io.ratislog.chaos.workload.AppendWorkload;
 import io.ratislog.chaos.workload.FinalReader;
+import io.ratislog.chaos.workload.GroupConfig;
+import io.ratislog.chaos.workload.GroupWorkload;
+import io.ratislog.chaos.history.OpKind;
+import io.ratislog.chaos.history.Phase;
 import io.ratislog.chaos.workload.WorkloadConfig;
 import io.ratislog.client.RatislogException;
 import io.ratislog.proto.ErrorCode;
@@ -48,6 +52,10 @@ public final class ChaosRun {
   private static final Logger LOG = LoggerFactory.getLogger(ChaosRun.class);
   /** The topic the workload writes. */
   public static final String TOPIC = "chaos";
+  /** The consumer group of the {@code group} workload. */
+  public static final GroupConfig GROUP = GroupConfig.defaults();
+  /** How long the group may take, after the final read, to commit every partition's end. */
+  public static final Duration GROUP_DRAIN = Duration.ofSeconds(60);
   /** Examples kept per anomaly kind. */
   public static final int MAX_EXAMPLES = 10;
 
@@ -82,6 +90,7 @@ public final class ChaosRun {
     WorkloadConfig cfg = new WorkloadConfig(TOPIC, opts.partitions(), opts.producers(), opts.readers(), opts.mode(),
         opts.sendsPerSecond(), 1_000_000, 16, Duration.ofSeconds(5), Duration.ofSeconds(20));
     History history = null;
+    GroupWorkload group = null;
     Throwable error = null;
     ClusterSpec spec = ClusterSpec.small(opts.nodes(), dir.resolve("cluster")).withServerProps(opts.serverProps());
     LOG.info("chaos run in {}: {}", dir, opts);
@@ -120,12 +129,18 @@ public final class ChaosRun {
 
         history = new History();
         AppendWorkload workload = new AppendWorkload(cluster.bootstrap(), cfg, history, opts.seed());
+        if (opts.group()) {
+          group = new GroupWorkload(cluster.bootstrap(), TOPIC, GROUP, history, opts.seed() * 7 + 1);
+        }
         NemesisScheduler scheduler = new NemesisScheduler(
             new NemesisContext(cluster, TOPIC, opts.partitions(), new Random(opts.seed())), history,
             nemeses, new NemesisScheduler.Timing(opts.timeLimit(), opts.quietMin(),
                 opts.quietMax(), opts.faultMin(), opts.faultMax()));
         t = System.nanoTime();
         workload.start();
+        if (group != null) {
+          group.start();
+        }
         Thread nemesis = new Thread(scheduler, "nemesis");
         nemesis.start();
         nemesis.join(opts.timeLimit().toMillis() + 120_000);
@@ -144,9 +159,22 @@ public final class ChaosRun {
         cluster.awaitLeaders(TOPIC, Duration.ofSeconds(30));
         FinalReader.readAll(cluster.bootstrap(), cfg, history, Duration.ofSeconds(30));
         timings.put("final read", ms(t));
+        if (group != null) {
+          t = System.nanoTime();
+          boolean drained = group.drain(finalEnds(history.ops()), GROUP_DRAIN);
+          group = null;
+          timings.put("group drain", ms(t));
+          if (!drained) {
+            LOG.warn("the consumer group did not commit every partition's end within {}", GROUP_DRAIN);
+          }
+        }
       } catch (Throwable e) {
         error = e;
         LOG.error("chaos run failed", e);
+      } finally {
+        if (group != null) {
+          group.stop();
+        }
       }
       long t = System.nanoTime();
       cluster.stopAll();
@@ -171,6 +199,12 @@ public final class ChaosRun {
     params.put("nodes", Integer.toString(opts.nodes()));
     params.put("workload", opts.workload() + " (" + opts.partitions() + " partitions, " + opts.producers()
         + " producers at " + opts.sendsPerSecond() + "/s, " + opts.readers() + " readers)");
+    if (opts.group()) {
+      params.put("consumer group", GROUP.group() + ": " + GROUP.members() + " at-least-once members (session "
+          + GROUP.sessionTimeout().toMillis() + " ms), one abandoned without leaving every "
+          + GROUP.crashMin().toSeconds() + "-" + GROUP.crashMax().toSeconds() + " s and replaced; committed offsets "
+          + "observed every " + GROUP.observeEvery().toSeconds() + " s");
+    }
     params.put("delivery mode", opts.mode().label());
     params.put("nemeses", opts.nemeses());
     params.put("network", network);
@@ -213,6 +247,17 @@ public final class ChaosRun {
         Thread.sleep(500);
       }
     }
+  }
+
+  /** Partition to log end offset, from the final read's {@code ok} completions. */
+  static Map<Integer, Long> finalEnds(List<Op> ops) {
+    Map<Integer, Long> ends = new java.util.TreeMap<>();
+    for (Op op : ops) {
+      if (op.kind() == OpKind.FINAL_READ && op.phase() == Phase.OK && op.partition() != null && op.offset() != null) {
+        ends.put(op.partition(), op.offset());
+      }
+    }
+    return ends;
   }
 
   private static long ms(long startNanos) {

@@ -152,6 +152,7 @@ public final class ChaosRun {
 
         t = System.nanoTime();
         Thread.sleep(opts.recovery().toMillis());
+        checkNodesUp(cluster, history);
         workload.stopAndAwait();
         timings.put("recovery + drain", ms(t));
 
@@ -246,6 +247,39 @@ public final class ChaosRun {
         }
         Thread.sleep(500);
       }
+    }
+  }
+
+  /**
+   * Records a {@code health} event per node: ok when it runs after the final heal (restarting it once
+   * more if it is down), fail with the tail of its stderr when it does not stay up.
+   */
+  static void checkNodesUp(ProcessCluster cluster, History history) throws InterruptedException {
+    for (int id : cluster.nodeIds()) {
+      long hid = history.nextId();
+      history.add(Op.of("harness", OpKind.HEALTH, Phase.INVOKE).id(hid).nodes(List.of(id)));
+      boolean up = cluster.isRunning(id);
+      if (!up) {
+        cluster.start(id);
+        Thread.sleep(5_000);
+        up = cluster.isRunning(id);
+      }
+      String why = null;
+      if (!up) {
+        why = "not running after the final heal and a restart; see " + cluster.nodeDir(id).resolve("logd.out")
+            + ": " + lastLines(cluster.nodeDir(id).resolve("logd.out"));
+      }
+      history.add(Op.of("harness", OpKind.HEALTH, up ? Phase.OK : Phase.FAIL).id(hid).nodes(List.of(id)).error(why));
+    }
+  }
+
+  private static String lastLines(Path file) {
+    try {
+      List<String> lines = Files.readAllLines(file);
+      return lines.stream().filter(l -> l.contains("Exception") || l.contains("ERROR")).reduce((a, b) -> b)
+          .map(l -> l.length() > 300 ? l.substring(0, 300) : l).orElse("(no error logged)");
+    } catch (IOException | RuntimeException e) {
+      return "(cannot read: " + e + ")";
     }
   }
 

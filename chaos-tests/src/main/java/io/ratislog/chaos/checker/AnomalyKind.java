@@ -39,6 +39,8 @@ public enum AnomalyKind {
   GROUP_POLL_SKIP("group-poll-skip", true),
   /** An acknowledged send the consumer group never consumed by the end of the run (at-least-once). */
   GROUP_LOST("group-lost", true),
+  /** A node not running after the final heal: it could not restart (e.g. on its own damaged data) or died. */
+  NODE_DOWN("node-down", true),
   /** The final read of a partition did not complete after healing: the cluster stayed unavailable. */
   INCOMPLETE_FINAL_READ("incomplete-final-read", true);
 

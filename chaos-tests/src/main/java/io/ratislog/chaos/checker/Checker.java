@@ -123,6 +123,9 @@ public final class Checker {
           }
         }
       }
+      if (op.kind() == OpKind.HEALTH && op.phase() == Phase.FAIL) {
+        report(AnomalyKind.NODE_DOWN, Map.of("nodes", String.valueOf(op.nodes()), "error", String.valueOf(op.error())));
+      }
       if (op.kind() == OpKind.FINAL_READ) {
         anyFinalRead = true;
         if (op.phase() == Phase.INVOKE) {

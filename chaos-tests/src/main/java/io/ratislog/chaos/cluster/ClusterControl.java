@@ -81,6 +81,25 @@ public interface ClusterControl {
   }
 
   /**
+   * The node id of the metadata group's leader (the controller), as the cluster reports it.
+   *
+   * @return the id, or -1 when unknown or the cluster did not answer
+   */
+  default int metadataLeader() {
+    return -1;
+  }
+
+  /**
+   * The data directory of a node (its {@code data.dir}), for disk faults on a stopped node.
+   *
+   * @param id node id
+   * @return the directory, or empty when this cluster cannot reach its nodes' files
+   */
+  default Optional<java.nio.file.Path> dataDir(int id) {
+    return Optional.empty();
+  }
+
+  /**
    * Real network faults between the nodes, when this cluster can make them.
    *
    * @return the control, or empty (e.g. every node on 127.0.0.1)

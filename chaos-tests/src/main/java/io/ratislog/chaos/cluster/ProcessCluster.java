@@ -466,6 +466,21 @@ public final class ProcessCluster implements ClusterControl, AutoCloseable {
     }
   }
 
+  @Override
+  public int metadataLeader() {
+    try {
+      return admin().describeCluster().getMetadataLeader();
+    } catch (RuntimeException e) {
+      LOG.debug("metadataLeader() failed: {}", e.toString());
+      return -1;
+    }
+  }
+
+  @Override
+  public Optional<Path> dataDir(int id) {
+    return Optional.of(nodeDir(id).resolve("data"));
+  }
+
   /**
    * An admin client of this cluster with a short timeout (shared; closed with the cluster).
    *

@@ -26,6 +26,11 @@ public enum OpKind {
   RESET("reset"),
   /** A group member abandoned without leaving the group (a crashed consumer process); instantaneous. */
   CRASH("crash"),
+  /**
+   * The harness' check, after the final heal, that a node is running again ({@code nodes}: the node;
+   * {@code fail} with the reason when it is not, e.g. it could not start on its own data).
+   */
+  HEALTH("health"),
   /** A fault: invoked when it starts, completed when it has been healed. */
   NEMESIS("nemesis");
 

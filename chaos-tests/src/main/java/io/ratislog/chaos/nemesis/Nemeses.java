@@ -16,8 +16,9 @@ import java.util.Locale;
  */
 public final class Nemeses {
   /** Every name {@link #parse} accepts. */
-  public static final List<String> NAMES = List.of("kill", "kill-leader", "pause", "pause-leader", "kill-all",
-      "partition-one", "partition-majority", "partition-bridge", "partition-leader");
+  public static final List<String> NAMES = List.of("kill", "kill-leader", "kill-meta-leader", "pause",
+      "pause-leader", "kill-all", "partition-one", "partition-majority", "partition-bridge", "partition-leader",
+      "torn-segment", "corrupt-segment", "torn-raft-log", "corrupt-raft-log");
 
   private Nemeses() {}
 
@@ -40,7 +41,12 @@ public final class Nemeses {
         case "kill-leader" -> new KillNemesis(true);
         case "pause" -> new PauseNemesis(false);
         case "pause-leader" -> new PauseNemesis(true);
+        case "kill-meta-leader" -> new KillNemesis(KillNemesis.Target.METADATA_LEADER);
         case "kill-all" -> new KillAllNemesis();
+        case "torn-segment" -> new DiskFaultNemesis(DiskFaultNemesis.Kind.TORN_SEGMENT);
+        case "corrupt-segment" -> new DiskFaultNemesis(DiskFaultNemesis.Kind.CORRUPT_SEGMENT);
+        case "torn-raft-log" -> new DiskFaultNemesis(DiskFaultNemesis.Kind.TORN_RAFT_LOG);
+        case "corrupt-raft-log" -> new DiskFaultNemesis(DiskFaultNemesis.Kind.CORRUPT_RAFT_LOG);
         case "partition-one" -> new PartitionNemesis(PartitionNemesis.Kind.ONE);
         case "partition-majority" -> new PartitionNemesis(PartitionNemesis.Kind.MAJORITY);
         case "partition-bridge" -> new PartitionNemesis(PartitionNemesis.Kind.BRIDGE);

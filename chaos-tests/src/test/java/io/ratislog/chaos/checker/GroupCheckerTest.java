@@ -180,6 +180,15 @@ class GroupCheckerTest {
   }
 
   @Test
+  void aNodeThatDoesNotComeBackIsNodeDown() {
+    HistoryBuilder h = finalRead(sent());
+    h.health(1, true).health(2, false).health(3, true);
+    CheckResult r = check(h);
+    assertOnly(r, AnomalyKind.NODE_DOWN, 1);
+    assertTrue(r.anomalies().get(AnomalyKind.NODE_DOWN).examples().get(0).contains("ChecksumException"));
+  }
+
+  @Test
   void groupEventsSurviveTheJsonRoundTrip(@TempDir Path dir) {
     HistoryBuilder h = clean();
     History.write(h.ops(), dir.resolve("h.jsonl"));

@@ -74,6 +74,14 @@ final class HistoryBuilder {
     return this;
   }
 
+  HistoryBuilder health(int node, boolean up) {
+    long id = ++ids;
+    history.add(stamp(Op.of("harness", OpKind.HEALTH, Phase.INVOKE).id(id).nodes(List.of(node))));
+    history.add(stamp(Op.of("harness", OpKind.HEALTH, up ? Phase.OK : Phase.FAIL).id(id).nodes(List.of(node))
+        .error(up ? null : "ChecksumException")));
+    return this;
+  }
+
   HistoryBuilder nemesis(String name, int node) {
     long id = ++ids;
     history.add(stamp(Op.of("nemesis", OpKind.NEMESIS, Phase.INVOKE).id(id).value(name).nodes(List.of(node))));

@@ -108,6 +108,18 @@ public final class ChaosRun {
         netns = false;
       }
     }
+    if (nemeses.stream().anyMatch(Nemesis::needsClock)) {
+      Optional<java.nio.file.Path> lib = io.ratislog.chaos.nemesis.ClockSkewNemesis.library();
+      if (lib.isPresent()) {
+        spec = spec.withFakeTime(lib.get());
+      } else {
+        List<String> names = nemeses.stream().filter(Nemesis::needsClock).map(Nemesis::name).toList();
+        String why = names + " skipped: libfaketime is not installed (apt-get install libfaketime)";
+        skipped = skipped == null ? why : skipped + "; " + why;
+        LOG.warn("clock nemeses {}", why);
+        nemeses.removeIf(Nemesis::needsClock);
+      }
+    }
     String network0 = network;
     try (ProcessCluster cluster = netns ? ProcessCluster.inNamespaces(spec, RepoLayout.locate())
         : new ProcessCluster(spec, RepoLayout.locate())) {
@@ -209,6 +221,8 @@ public final class ChaosRun {
     params.put("delivery mode", opts.mode().label());
     params.put("nemeses", opts.nemeses());
     params.put("network", network);
+    params.put("clocks", spec.fakeTimeLib() == null ? "real" : "libfaketime " + spec.fakeTimeLib()
+        + " preloaded into every node (wall clock only)");
     if (skipped != null) {
       params.put("SKIPPED NEMESES", skipped.replace("|", "\\|"));
     }

@@ -90,6 +90,25 @@ public interface ClusterControl {
   }
 
   /**
+   * Whether {@link #setClock} works here.
+   *
+   * @return true when the nodes run with libfaketime
+   */
+  default boolean hasClockControl() {
+    return false;
+  }
+
+  /**
+   * Moves a node's wall clock.
+   *
+   * @param id   node id
+   * @param spec a libfaketime offset, e.g. {@code +5m}, {@code +0 x1.5}; {@code +0} restores it
+   */
+  default void setClock(int id, String spec) {
+    throw new UnsupportedOperationException("no clock control");
+  }
+
+  /**
    * The data directory of a node (its {@code data.dir}), for disk faults on a stopped node.
    *
    * @param id node id
@@ -108,9 +127,12 @@ public interface ClusterControl {
     return Optional.empty();
   }
 
-  /** Removes every network cut, resumes every paused node and starts every stopped one. */
+  /** Removes every network cut, resets every clock, resumes every paused node and starts every stopped one. */
   default void healAll() {
     network().ifPresent(NetworkControl::heal);
+    if (hasClockControl()) {
+      nodeIds().forEach(id -> setClock(id, "+0"));
+    }
     for (int id : nodeIds()) {
       if (isPaused(id)) {
         resume(id);

@@ -81,6 +81,55 @@ public final class DiskDamage {
   }
 
   /**
+   * Every partition segment file of a group the newest snapshot does not name (data and index files):
+   * what the server wrote since its last snapshot without forcing it.
+   *
+   * @param groupDir a partition group's directory
+   * @return the files, sorted
+   */
+  public static List<Path> unforcedSegmentFiles(Path groupDir) {
+    Path sm = groupDir.resolve("sm");
+    Set<String> named = namedBySnapshot(sm);
+    List<Path> out = new ArrayList<>();
+    for (Path p : list(sm.resolve("segments"), "")) {
+      String name = p.getFileName().toString();
+      if (!name.endsWith(".log") && !name.endsWith(".index")) {
+        continue;
+      }
+      String log = name.endsWith(".index") ? name.substring(0, name.length() - ".index".length()) + ".log" : name;
+      if (!named.contains("segments/" + log) && !named.contains(log)) {
+        out.add(p);
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Loses what was not forced: truncates each file to 0 bytes, as a power failure leaves files whose
+   * creation reached the disk but whose data did not (ext4 {@code data=ordered} after a crash).
+   *
+   * @param files the files
+   * @return what was done
+   */
+  public static String loseAll(List<Path> files) {
+    List<String> what = new ArrayList<>();
+    for (Path f : files) {
+      long size = size(f);
+      if (size == 0) {
+        continue;
+      }
+      try (FileChannel ch = FileChannel.open(f, StandardOpenOption.WRITE)) {
+        ch.truncate(0);
+        ch.force(true);
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+      what.add(f.getFileName() + " (" + size + " bytes)");
+    }
+    return what.isEmpty() ? "nothing unforced" : "lost " + String.join(", ", what);
+  }
+
+  /**
    * The open Raft log segment of a group ({@code current/log_inprogress_*}).
    *
    * @param groupDir a group's directory

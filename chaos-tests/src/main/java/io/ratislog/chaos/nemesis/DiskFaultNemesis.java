@@ -15,7 +15,12 @@ import java.util.Random;
  *       truncate the torn or corrupt tail on recovery and the Raft log replays the rest;</li>
  *   <li>{@code torn-raft-log} / {@code corrupt-raft-log}: the open Ratis log segment loses up to 24 bytes
  *       of its tail, or gets 1-4 bytes flipped in its last 16 bytes (inside the last entry); Ratis must
- *       drop the damaged last entry and the node catch up from the leader.</li>
+ *       drop the damaged last entry and the node catch up from the leader. Always the same node in a run
+ *       (see {@link #raftLogVictim});</li>
+ *   <li>{@code lose-unsynced} / {@code lose-unsynced-all}: a power failure of one node / of every node:
+ *       every partition segment file the newest snapshot does not name (written since, never forced) is
+ *       truncated to 0 bytes; the Raft log, forced before every acknowledgement, is kept whole. The node
+ *       must rebuild its segments from its Raft log (or the leader's).</li>
  * </ul>
  * The fault's history note lists each file and what was done to it. Needs a cluster whose node files
  * are reachable ({@link io.ratislog.chaos.cluster.ClusterControl#dataDir}).
@@ -30,7 +35,11 @@ public final class DiskFaultNemesis implements Nemesis {
     /** The open Raft log segment's last entry, truncated. */
     TORN_RAFT_LOG("torn-raft-log"),
     /** The open Raft log segment's last entry, bytes flipped. */
-    CORRUPT_RAFT_LOG("corrupt-raft-log");
+    CORRUPT_RAFT_LOG("corrupt-raft-log"),
+    /** Every partition segment write since the last snapshot (never forced) lost, on one node. */
+    LOSE_UNSYNCED("lose-unsynced"),
+    /** The same on every node at once: a power failure of the whole cluster. */
+    LOSE_UNSYNCED_ALL("lose-unsynced-all");
 
     private final String label;
 
@@ -55,31 +64,41 @@ public final class DiskFaultNemesis implements Nemesis {
     return kind.label;
   }
 
+  /**
+   * The one node whose Raft log this nemesis damages, for the whole run. The Raft log is forced before an
+   * acknowledgement, so its last entry may be acknowledged: damaging it on two nodes in turn (before the
+   * first caught up) could destroy a committed entry on a majority, a fault outside the failure model
+   * (a minority's disks). One victim per run keeps the damage to a minority of every group.
+   */
+  private int raftLogVictim = -1;
+
   @Override
   public Fault plan(NemesisContext ctx) {
-    int id = ctx.randomLiveNode();
-    if (id < 0) {
+    boolean raftLog = kind == Kind.TORN_RAFT_LOG || kind == Kind.CORRUPT_RAFT_LOG;
+    if (raftLog && raftLogVictim < 0) {
+      raftLogVictim = ctx.randomLiveNode();
+    }
+    if (raftLog && (!ctx.cluster().isRunning(raftLogVictim) || ctx.cluster().isPaused(raftLogVictim))) {
       return null;
     }
-    Optional<Path> data = ctx.cluster().dataDir(id);
-    if (data.isEmpty()) {
+    List<Integer> ids = kind == Kind.LOSE_UNSYNCED_ALL ? ctx.cluster().nodeIds()
+        : List.of(raftLog ? raftLogVictim : ctx.randomLiveNode());
+    if (ids.contains(-1) || ctx.cluster().dataDir(ids.get(0)).isEmpty()) {
       return null;
     }
     Random random = new Random(ctx.random().nextLong());
-    return new DiskFault(id, data.get(), random, ctx);
+    return new DiskFault(ids, random, ctx);
   }
 
   /** The fault: kill, damage, and (heal) restart. */
   private final class DiskFault implements Fault {
-    private final int id;
-    private final Path data;
+    private final List<Integer> ids;
     private final Random random;
     private final NemesisContext ctx;
     private volatile String done = "";
 
-    DiskFault(int id, Path data, Random random, NemesisContext ctx) {
-      this.id = id;
-      this.data = data;
+    DiskFault(List<Integer> ids, Random random, NemesisContext ctx) {
+      this.ids = List.copyOf(ids);
       this.random = random;
       this.ctx = ctx;
     }
@@ -91,12 +110,13 @@ public final class DiskFaultNemesis implements Nemesis {
 
     @Override
     public List<Integer> nodes() {
-      return List.of(id);
+      return ids;
     }
 
     @Override
     public String note() {
-      return "random node, killed, then its files damaged";
+      return (ids.size() > 1 ? "every node" : kind == Kind.TORN_RAFT_LOG || kind == Kind.CORRUPT_RAFT_LOG
+          ? "this run's Raft-log victim" : "random node") + ", killed, then its files damaged";
     }
 
     @Override
@@ -106,32 +126,40 @@ public final class DiskFaultNemesis implements Nemesis {
 
     @Override
     public void inject() {
-      ctx.cluster().kill9(id);
+      ids.forEach(ctx.cluster()::kill9);
       List<String> what = new ArrayList<>();
-      for (Path group : DiskDamage.partitionGroupDirs(data)) {
-        Optional<Path> file = switch (kind) {
-          case TORN_SEGMENT, CORRUPT_SEGMENT -> DiskDamage.unforcedLastSegment(group);
-          case TORN_RAFT_LOG, CORRUPT_RAFT_LOG -> DiskDamage.openRaftSegment(group);
-        };
-        String g = group.getFileName().toString();
-        g = g.substring(g.length() - 4);
-        if (file.isEmpty()) {
-          what.add(g + ": nothing unforced");
-          continue;
+      for (int id : ids) {
+        Path data = ctx.cluster().dataDir(id).orElseThrow();
+        for (Path group : DiskDamage.partitionGroupDirs(data)) {
+          String g = group.getFileName().toString();
+          what.add("n" + id + "/" + g.substring(g.length() - 4) + ": " + damage(group));
         }
-        what.add(g + "/" + switch (kind) {
-          case TORN_SEGMENT -> DiskDamage.tear(file.get(), 512, random);
-          case CORRUPT_SEGMENT -> DiskDamage.corrupt(file.get(), 512, random);
-          case TORN_RAFT_LOG -> DiskDamage.tear(file.get(), 24, random);
-          case CORRUPT_RAFT_LOG -> DiskDamage.corrupt(file.get(), 16, random);
-        });
       }
       done = String.join("; ", what);
     }
 
+    private String damage(Path group) {
+      if (kind == Kind.LOSE_UNSYNCED || kind == Kind.LOSE_UNSYNCED_ALL) {
+        return DiskDamage.loseAll(DiskDamage.unforcedSegmentFiles(group));
+      }
+      Optional<Path> file = switch (kind) {
+        case TORN_SEGMENT, CORRUPT_SEGMENT -> DiskDamage.unforcedLastSegment(group);
+        default -> DiskDamage.openRaftSegment(group);
+      };
+      if (file.isEmpty()) {
+        return "nothing unforced";
+      }
+      return switch (kind) {
+        case TORN_SEGMENT -> DiskDamage.tear(file.get(), 512, random);
+        case CORRUPT_SEGMENT -> DiskDamage.corrupt(file.get(), 512, random);
+        case TORN_RAFT_LOG -> DiskDamage.tear(file.get(), 24, random);
+        default -> DiskDamage.corrupt(file.get(), 16, random);
+      };
+    }
+
     @Override
     public void heal() {
-      ctx.cluster().start(id);
+      ids.forEach(ctx.cluster()::start);
     }
   }
 }

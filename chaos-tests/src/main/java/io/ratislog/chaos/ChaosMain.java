@@ -18,14 +18,18 @@ public final class ChaosMain implements Callable<Integer> {
   @Option(names = "--time-limit", description = "seconds of faults (default ${DEFAULT-VALUE})", defaultValue = "60")
   long timeLimitS;
 
-  @Option(names = "--nemesis", description = "comma-separated process faults: kill, kill-leader, pause, "
-      + "pause-leader, kill-all; real network faults (root, iproute2 and iptables needed: the nodes then run in "
-      + "their own network namespaces; skipped with a warning when unavailable): partition-one, "
-      + "partition-majority, partition-bridge (best with --nodes 5), partition-leader "
-      + "(default ${DEFAULT-VALUE})", defaultValue = "kill-leader,pause,kill")
+  @Option(names = "--nemesis", description = "comma-separated faults. Process: kill, kill-leader, "
+      + "kill-meta-leader, pause, pause-leader, kill-all. Disk (a killed node's files damaged before it restarts): "
+      + "torn-segment, corrupt-segment, torn-raft-log, corrupt-raft-log, lose-unsynced, lose-unsynced-all. "
+      + "Clock (libfaketime preloaded into the nodes; skipped with a warning when not installed): clock-skew. "
+      + "Network (root, iproute2 and iptables needed: the nodes then run in their own network namespaces; skipped "
+      + "with a warning when unavailable): partition-one, partition-majority, partition-bridge (best with "
+      + "--nodes 5), partition-leader, packet-loss (default ${DEFAULT-VALUE})", defaultValue = "kill-leader,pause,kill")
   String nemesis;
 
-  @Option(names = "--workload", description = "append (default ${DEFAULT-VALUE})", defaultValue = "append")
+  @Option(names = "--workload", description = "append (producers and readers) or group (the same plus a consumer "
+      + "group of 3 at-least-once members committing offsets, one abandoned without leaving and replaced every "
+      + "6-12 s) (default ${DEFAULT-VALUE})", defaultValue = "append")
   String workload;
 
   @Option(names = "--nodes", description = "3 or 5 (default ${DEFAULT-VALUE})", defaultValue = "3")
@@ -67,7 +71,7 @@ public final class ChaosMain implements Callable<Integer> {
     io.ratislog.chaos.nemesis.Nemeses.parse(nemesis); // fail fast on a typo
     ChaosRun.Outcome o = ChaosRun.run(opts);
     if (o.skipped() != null) {
-      System.err.println("chaos: WARNING: network nemeses " + o.skipped());
+      System.err.println("chaos: WARNING: nemeses " + o.skipped());
     }
     System.out.println(o.result().summary());
     System.out.println("report: " + o.dir().resolve("report.md"));

@@ -11,7 +11,9 @@ import java.util.Map;
  * @param nodes          cluster size (3 or 5)
  * @param timeLimit      length of the fault phase
  * @param nemeses        comma-separated nemesis names, e.g. {@code kill-leader,pause,kill}
- * @param workload       the workload ({@code append})
+ * @param workload       the workload: {@code append} (producers and readers), or {@code group} (the same plus a
+ *                       consumer group committing offsets while its members crash, {@link
+ *                       io.ratislog.chaos.workload.GroupWorkload})
  * @param mode           the delivery mode asked of the producers
  * @param outDir         results go to {@code outDir/<timestamp>/}
  * @param partitions     partitions of the test topic
@@ -30,6 +32,18 @@ public record ChaosOptions(int nodes, Duration timeLimit, String nemeses, String
     Path outDir, int partitions, int producers, int readers, int sendsPerSecond, Duration quietMin,
     Duration quietMax, Duration faultMin, Duration faultMax, Duration recovery, long seed,
     Map<String, String> serverProps) {
+
+  /** The workloads {@link #workload} accepts. */
+  public static final java.util.List<String> WORKLOADS = java.util.List.of("append", "group");
+
+  /**
+   * Whether the consumer-group workload runs (beside the producers and readers).
+   *
+   * @return true for {@code group}
+   */
+  public boolean group() {
+    return "group".equals(workload);
+  }
 
   /** Server settings that make snapshots, segment rolls and Raft log purges happen during a short run. */
   public static final Map<String, String> CHURNY_SERVER = Map.of(
@@ -60,8 +74,8 @@ public record ChaosOptions(int nodes, Duration timeLimit, String nemeses, String
    */
   public ChaosOptions {
     serverProps = Map.copyOf(serverProps);
-    if (!"append".equals(workload)) {
-      throw new IllegalArgumentException("unknown workload '" + workload + "' (known: append)");
+    if (!WORKLOADS.contains(workload)) {
+      throw new IllegalArgumentException("unknown workload '" + workload + "' (known: " + WORKLOADS + ")");
     }
   }
 

@@ -17,6 +17,10 @@ import io.ratislog.chaos.report.MarkdownReport;
 import io.ratislog.chaos.report.TimelineChart;
 import io.ratislog.chaos.workload.AppendWorkload;
 import io.ratislog.chaos.workload.FinalReader;
+import io.ratislog.chaos.workload.GroupConfig;
+import io.ratislog.chaos.workload.GroupWorkload;
+import io.ratislog.chaos.history.OpKind;
+import io.ratislog.chaos.history.Phase;
 import io.ratislog.chaos.workload.WorkloadConfig;
 import io.ratislog.client.RatislogException;
 import io.ratislog.proto.ErrorCode;
@@ -48,6 +52,10 @@ public final class ChaosRun {
   private static final Logger LOG = LoggerFactory.getLogger(ChaosRun.class);
   /** The topic the workload writes. */
   public static final String TOPIC = "chaos";
+  /** The consumer group of the {@code group} workload. */
+  public static final GroupConfig GROUP = GroupConfig.defaults();
+  /** How long the group may take, after the final read, to commit every partition's end. */
+  public static final Duration GROUP_DRAIN = Duration.ofSeconds(60);
   /** Examples kept per anomaly kind. */
   public static final int MAX_EXAMPLES = 10;
 
@@ -82,6 +90,7 @@ public final class ChaosRun {
     WorkloadConfig cfg = new WorkloadConfig(TOPIC, opts.partitions(), opts.producers(), opts.readers(), opts.mode(),
         opts.sendsPerSecond(), 1_000_000, 16, Duration.ofSeconds(5), Duration.ofSeconds(20));
     History history = null;
+    GroupWorkload group = null;
     Throwable error = null;
     ClusterSpec spec = ClusterSpec.small(opts.nodes(), dir.resolve("cluster")).withServerProps(opts.serverProps());
     LOG.info("chaos run in {}: {}", dir, opts);
@@ -97,6 +106,18 @@ public final class ChaosRun {
         LOG.warn("network nemeses {}", skipped);
         nemeses.removeIf(Nemesis::needsNetwork);
         netns = false;
+      }
+    }
+    if (nemeses.stream().anyMatch(Nemesis::needsClock)) {
+      Optional<java.nio.file.Path> lib = io.ratislog.chaos.nemesis.ClockSkewNemesis.library();
+      if (lib.isPresent()) {
+        spec = spec.withFakeTime(lib.get());
+      } else {
+        List<String> names = nemeses.stream().filter(Nemesis::needsClock).map(Nemesis::name).toList();
+        String why = names + " skipped: libfaketime is not installed (apt-get install libfaketime)";
+        skipped = skipped == null ? why : skipped + "; " + why;
+        LOG.warn("clock nemeses {}", why);
+        nemeses.removeIf(Nemesis::needsClock);
       }
     }
     String network0 = network;
@@ -120,12 +141,18 @@ public final class ChaosRun {
 
         history = new History();
         AppendWorkload workload = new AppendWorkload(cluster.bootstrap(), cfg, history, opts.seed());
+        if (opts.group()) {
+          group = new GroupWorkload(cluster.bootstrap(), TOPIC, GROUP, history, opts.seed() * 7 + 1);
+        }
         NemesisScheduler scheduler = new NemesisScheduler(
             new NemesisContext(cluster, TOPIC, opts.partitions(), new Random(opts.seed())), history,
             nemeses, new NemesisScheduler.Timing(opts.timeLimit(), opts.quietMin(),
                 opts.quietMax(), opts.faultMin(), opts.faultMax()));
         t = System.nanoTime();
         workload.start();
+        if (group != null) {
+          group.start();
+        }
         Thread nemesis = new Thread(scheduler, "nemesis");
         nemesis.start();
         nemesis.join(opts.timeLimit().toMillis() + 120_000);
@@ -137,6 +164,7 @@ public final class ChaosRun {
 
         t = System.nanoTime();
         Thread.sleep(opts.recovery().toMillis());
+        checkNodesUp(cluster, history);
         workload.stopAndAwait();
         timings.put("recovery + drain", ms(t));
 
@@ -144,9 +172,22 @@ public final class ChaosRun {
         cluster.awaitLeaders(TOPIC, Duration.ofSeconds(30));
         FinalReader.readAll(cluster.bootstrap(), cfg, history, Duration.ofSeconds(30));
         timings.put("final read", ms(t));
+        if (group != null) {
+          t = System.nanoTime();
+          boolean drained = group.drain(finalEnds(history.ops()), GROUP_DRAIN);
+          group = null;
+          timings.put("group drain", ms(t));
+          if (!drained) {
+            LOG.warn("the consumer group did not commit every partition's end within {}", GROUP_DRAIN);
+          }
+        }
       } catch (Throwable e) {
         error = e;
         LOG.error("chaos run failed", e);
+      } finally {
+        if (group != null) {
+          group.stop();
+        }
       }
       long t = System.nanoTime();
       cluster.stopAll();
@@ -171,9 +212,17 @@ public final class ChaosRun {
     params.put("nodes", Integer.toString(opts.nodes()));
     params.put("workload", opts.workload() + " (" + opts.partitions() + " partitions, " + opts.producers()
         + " producers at " + opts.sendsPerSecond() + "/s, " + opts.readers() + " readers)");
+    if (opts.group()) {
+      params.put("consumer group", GROUP.group() + ": " + GROUP.members() + " at-least-once members (session "
+          + GROUP.sessionTimeout().toMillis() + " ms), one abandoned without leaving every "
+          + GROUP.crashMin().toSeconds() + "-" + GROUP.crashMax().toSeconds() + " s and replaced; committed offsets "
+          + "observed every " + GROUP.observeEvery().toSeconds() + " s");
+    }
     params.put("delivery mode", opts.mode().label());
     params.put("nemeses", opts.nemeses());
     params.put("network", network);
+    params.put("clocks", spec.fakeTimeLib() == null ? "real" : "libfaketime " + spec.fakeTimeLib()
+        + " preloaded into every node (wall clock only)");
     if (skipped != null) {
       params.put("SKIPPED NEMESES", skipped.replace("|", "\\|"));
     }
@@ -213,6 +262,50 @@ public final class ChaosRun {
         Thread.sleep(500);
       }
     }
+  }
+
+  /**
+   * Records a {@code health} event per node: ok when it runs after the final heal (restarting it once
+   * more if it is down), fail with the tail of its stderr when it does not stay up.
+   */
+  static void checkNodesUp(ProcessCluster cluster, History history) throws InterruptedException {
+    for (int id : cluster.nodeIds()) {
+      long hid = history.nextId();
+      history.add(Op.of("harness", OpKind.HEALTH, Phase.INVOKE).id(hid).nodes(List.of(id)));
+      boolean up = cluster.isRunning(id);
+      if (!up) {
+        cluster.start(id);
+        Thread.sleep(5_000);
+        up = cluster.isRunning(id);
+      }
+      String why = null;
+      if (!up) {
+        why = "not running after the final heal and a restart; see " + cluster.nodeDir(id).resolve("logd.out")
+            + ": " + lastLines(cluster.nodeDir(id).resolve("logd.out"));
+      }
+      history.add(Op.of("harness", OpKind.HEALTH, up ? Phase.OK : Phase.FAIL).id(hid).nodes(List.of(id)).error(why));
+    }
+  }
+
+  private static String lastLines(Path file) {
+    try {
+      List<String> lines = Files.readAllLines(file);
+      return lines.stream().filter(l -> l.contains("Exception") || l.contains("ERROR")).reduce((a, b) -> b)
+          .map(l -> l.length() > 300 ? l.substring(0, 300) : l).orElse("(no error logged)");
+    } catch (IOException | RuntimeException e) {
+      return "(cannot read: " + e + ")";
+    }
+  }
+
+  /** Partition to log end offset, from the final read's {@code ok} completions. */
+  static Map<Integer, Long> finalEnds(List<Op> ops) {
+    Map<Integer, Long> ends = new java.util.TreeMap<>();
+    for (Op op : ops) {
+      if (op.kind() == OpKind.FINAL_READ && op.phase() == Phase.OK && op.partition() != null && op.offset() != null) {
+        ends.put(op.partition(), op.offset());
+      }
+    }
+    return ends;
   }
 
   private static long ms(long startNanos) {

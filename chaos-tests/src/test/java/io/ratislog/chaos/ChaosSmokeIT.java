@@ -14,8 +14,9 @@ import org.junit.jupiter.api.Timeout;
 
 /**
  * The short CI profile of the chaos suite: a 3-node {@code ProcessCluster}, the append workload with
- * exactly-once producers, kill-leader, pause and kill faults for about 75 s while every 40th Produce answer
- * is lost after the write, heal, final read. Fails on
+ * exactly-once producers and, on the same topic, the consumer-group workload (at-least-once members
+ * committing offsets, one abandoned without leaving every 6-12 s), kill-leader, pause and kill faults for
+ * about 75 s while every 40th Produce answer is lost after the write, heal, final read, group drain. Fails on
  * any anomaly, duplicates included. The report goes
  * to {@code chaos-tests/target/chaos-results/<timestamp>/}. {@link ChaosRun} stops every process it
  * started, also when the run fails.
@@ -28,7 +29,7 @@ class ChaosSmokeIT {
     ChaosOptions d = ChaosOptions.defaults(Path.of("target", "chaos-results"));
     long seed = Long.getLong("chaos.seed", System.currentTimeMillis());
     ChaosOptions opts = new ChaosOptions(3, Duration.ofSeconds(Long.getLong("chaos.timeLimit", 75)),
-        "kill-leader,pause,kill", "append", DeliveryMode.EXACTLY_ONCE, d.outDir(), 4, 3, 2, 50,
+        "kill-leader,pause,kill", "group", DeliveryMode.EXACTLY_ONCE, d.outDir(), 4, 3, 2, 50,
         Duration.ofSeconds(3), Duration.ofSeconds(5), Duration.ofSeconds(3), Duration.ofSeconds(7),
         Duration.ofSeconds(5), seed, serverWithLostAnswers());
 
@@ -39,6 +40,8 @@ class ChaosSmokeIT {
     assertTrue(Files.size(o.dir().resolve("history.jsonl")) > 0, "history written");
     assertNull(o.error(), () -> "harness error (see " + report + "): " + o.error());
     assertTrue(o.result().stats().getOrDefault("sends-ok", 0L) > 100, () -> "too few acknowledged sends: "
+        + o.result().stats() + " (see " + report + ")");
+    assertTrue(o.result().stats().getOrDefault("group-commits-ok", 0L) > 20, () -> "too few group commits: "
         + o.result().stats() + " (see " + report + ")");
     assertTrue(o.result().valid(), () -> "anomalies " + o.result().counting() + " (seed " + seed + "); see "
         + report + "\n" + examples(o));

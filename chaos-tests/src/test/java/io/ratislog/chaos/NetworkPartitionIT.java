@@ -26,7 +26,8 @@ import org.junit.jupiter.api.Timeout;
 
 /**
  * Real network partitions: a 3-node cluster whose nodes run in their own network namespaces
- * ({@link NetnsNetwork}), the append workload with exactly-once producers, and
+ * ({@link NetnsNetwork}), the append workload with exactly-once producers and the consumer-group workload
+ * on the same topic, and
  * {@code partition-one}, {@code partition-leader}, {@code partition-majority} (iptables DROP rules
  * between the nodes; the clients keep reaching every node) plus {@code kill} for about 60 s; heal,
  * final read. Fails on any anomaly, duplicates included. Skipped (JUnit assumption) when network
@@ -36,7 +37,7 @@ import org.junit.jupiter.api.Timeout;
 class NetworkPartitionIT {
 
   @Test
-  @Timeout(value = 180, unit = TimeUnit.SECONDS)
+  @Timeout(value = 240, unit = TimeUnit.SECONDS)
   void exactlyOnceAppendSurvivesRealPartitions() throws Exception {
     Optional<String> why = NetnsNetwork.unavailableReason();
     assumeTrue(why.isEmpty(), () -> "network nemeses skipped: " + why.orElse(""));
@@ -46,7 +47,7 @@ class NetworkPartitionIT {
     long seed = Long.getLong("chaos.seed", System.currentTimeMillis());
     String nemeses = System.getProperty("chaos.netNemeses", "partition-one,partition-leader,partition-majority,kill");
     ChaosOptions opts = new ChaosOptions(3, Duration.ofSeconds(Long.getLong("chaos.netTimeLimit", 60)), nemeses,
-        "append", DeliveryMode.EXACTLY_ONCE, d.outDir(), 4, 3, 2, 50, Duration.ofSeconds(2), Duration.ofSeconds(4),
+        "group", DeliveryMode.EXACTLY_ONCE, d.outDir(), 4, 3, 2, 50, Duration.ofSeconds(2), Duration.ofSeconds(4),
         Duration.ofSeconds(5), Duration.ofSeconds(9), Duration.ofSeconds(5), seed, ChaosOptions.CHURNY_SERVER);
 
     ChaosRun.Outcome o = ChaosRun.run(opts);
@@ -63,6 +64,8 @@ class NetworkPartitionIT {
         .map(FaultInterval::name).collect(Collectors.toCollection(TreeSet::new));
     assertTrue(partitions.size() >= 2, () -> "too few partitions injected: " + faults + " (see " + report + ")");
     assertTrue(o.result().stats().getOrDefault("sends-ok", 0L) > 100, () -> "too few acknowledged sends: "
+        + o.result().stats() + " (see " + report + ")");
+    assertTrue(o.result().stats().getOrDefault("group-commits-ok", 0L) > 10, () -> "too few group commits: "
         + o.result().stats() + " (see " + report + ")");
     assertTrue(o.result().valid(), () -> "anomalies " + o.result().counting() + " (seed " + seed + "); see "
         + report + "\n" + examples(o));

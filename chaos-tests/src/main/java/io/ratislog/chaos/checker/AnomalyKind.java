@@ -26,6 +26,21 @@ public enum AnomalyKind {
   UNEXPECTED("unexpected", true),
   /** A value read whose send the client had reported as definitely failed (Jepsen: aborted read, G1a). */
   ABORTED_READ("aborted-read", true),
+  /**
+   * A consumer group's committed offset of a partition went back: a successful commit or an observed
+   * committed offset below one committed or observed before it (completed before it was invoked), with no
+   * administrative reset in between.
+   */
+  COMMITTED_OFFSET_WENT_BACK("committed-offset-went-back", true),
+  /**
+   * A group member's read jumped over existing offsets: it started (after a rebalance) above every offset
+   * the group may have committed, or jumped forward within its ownership of the partition.
+   */
+  GROUP_POLL_SKIP("group-poll-skip", true),
+  /** An acknowledged send the consumer group never consumed by the end of the run (at-least-once). */
+  GROUP_LOST("group-lost", true),
+  /** A node not running after the final heal: it could not restart (e.g. on its own damaged data) or died. */
+  NODE_DOWN("node-down", true),
   /** The final read of a partition did not complete after healing: the cluster stayed unavailable. */
   INCOMPLETE_FINAL_READ("incomplete-final-read", true);
 

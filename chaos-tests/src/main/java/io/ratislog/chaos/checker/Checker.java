@@ -19,7 +19,10 @@ import java.util.Set;
 import java.util.TreeMap;
 
 /**
- * Checks an append-workload history: a pure function of the events and the delivery mode.
+ * Checks an append-workload history, and the consumer-group workload's events when there are any
+ * ({@link GroupChecker}): a pure function of the events and the delivery mode. Records read by group
+ * members count as reads for every value and position check (unexpected, aborted-read,
+ * inconsistent-offsets, lost-write, duplicate) but not for the per-reader checks.
  *
  * <p>Sends are matched invocation to completion by id; a send without completion counts as
  * {@code info}. Only {@code ok} sends can be lost or unseen; an {@code info} send may show up once
@@ -105,8 +108,8 @@ public final class Checker {
             mine.merge(s.partition, s.offset, Math::max);
           }
         }
-      } else if ((op.kind() == OpKind.POLL || op.kind() == OpKind.FINAL_READ) && op.phase().isCompletion()
-          && op.reads() != null) {
+      } else if ((op.kind() == OpKind.POLL || op.kind() == OpKind.FINAL_READ || op.kind() == OpKind.GROUP_POLL)
+          && op.phase().isCompletion() && op.reads() != null) {
         for (Read r : op.reads()) {
           readCount++;
           Pos pos = new Pos(r.partition(), r.offset());
@@ -119,6 +122,9 @@ public final class Checker {
             finalValues.add(r.value());
           }
         }
+      }
+      if (op.kind() == OpKind.HEALTH && op.phase() == Phase.FAIL) {
+        report(AnomalyKind.NODE_DOWN, Map.of("nodes", String.valueOf(op.nodes()), "error", String.valueOf(op.error())));
       }
       if (op.kind() == OpKind.FINAL_READ) {
         anyFinalRead = true;
@@ -220,6 +226,14 @@ public final class Checker {
     }
 
     checkReaders(ops, known);
+    List<GroupChecker.Acked> acked = new ArrayList<>();
+    for (Op op : ops) {
+      Send s = op.kind() == OpKind.SEND && op.phase() == Phase.OK ? sendsById.get(op.id()) : null;
+      if (s != null) {
+        acked.add(new GroupChecker.Acked(s.value, s.partition, s.offset, s.process));
+      }
+    }
+    Map<String, Long> groupStats = new GroupChecker(this::report).check(ops, known, acked);
 
     Map<String, Long> stats = new TreeMap<>();
     stats.put("sends", (long) sendsById.size());
@@ -230,6 +244,7 @@ public final class Checker {
     stats.put("distinct-values-read", (long) positionsOf.size());
     stats.put("final-read-values", (long) finalValues.size());
     stats.put("duplicated-values", duplicateCount);
+    stats.putAll(groupStats);
     Map<AnomalyKind, CheckResult.Found> found = new EnumMap<>(AnomalyKind.class);
     counts.forEach((k, n) -> found.put(k, new CheckResult.Found(n, List.copyOf(examples.get(k)))));
     return new CheckResult(mode, found, stats);

@@ -81,6 +81,44 @@ public interface ClusterControl {
   }
 
   /**
+   * The node id of the metadata group's leader (the controller), as the cluster reports it.
+   *
+   * @return the id, or -1 when unknown or the cluster did not answer
+   */
+  default int metadataLeader() {
+    return -1;
+  }
+
+  /**
+   * Whether {@link #setClock} works here.
+   *
+   * @return true when the nodes run with libfaketime
+   */
+  default boolean hasClockControl() {
+    return false;
+  }
+
+  /**
+   * Moves a node's wall clock.
+   *
+   * @param id   node id
+   * @param spec a libfaketime offset, e.g. {@code +5m}, {@code +0 x1.5}; {@code +0} restores it
+   */
+  default void setClock(int id, String spec) {
+    throw new UnsupportedOperationException("no clock control");
+  }
+
+  /**
+   * The data directory of a node (its {@code data.dir}), for disk faults on a stopped node.
+   *
+   * @param id node id
+   * @return the directory, or empty when this cluster cannot reach its nodes' files
+   */
+  default Optional<java.nio.file.Path> dataDir(int id) {
+    return Optional.empty();
+  }
+
+  /**
    * Real network faults between the nodes, when this cluster can make them.
    *
    * @return the control, or empty (e.g. every node on 127.0.0.1)
@@ -89,9 +127,12 @@ public interface ClusterControl {
     return Optional.empty();
   }
 
-  /** Removes every network cut, resumes every paused node and starts every stopped one. */
+  /** Removes every network cut, resets every clock, resumes every paused node and starts every stopped one. */
   default void healAll() {
     network().ifPresent(NetworkControl::heal);
+    if (hasClockControl()) {
+      nodeIds().forEach(id -> setClock(id, "+0"));
+    }
     for (int id : nodeIds()) {
       if (isPaused(id)) {
         resume(id);

@@ -12,9 +12,11 @@ import java.util.Map;
  * @param heap        the JVM heap of each node, e.g. {@code 384m}
  * @param jvmOptions  extra JVM options of each node
  * @param serverProps extra {@code logd.properties} keys (e.g. {@code snapshot.threshold.entries})
+ * @param fakeTimeLib libfaketime to preload into every node so that its wall clock can be moved at run
+ *                    time ({@link ProcessCluster#setClock}), or null
  */
 public record ClusterSpec(int nodes, Path runDir, String heap, List<String> jvmOptions,
-    Map<String, String> serverProps) {
+    Map<String, String> serverProps, Path fakeTimeLib) {
 
   /**
    * Validates and copies.
@@ -24,6 +26,7 @@ public record ClusterSpec(int nodes, Path runDir, String heap, List<String> jvmO
    * @param heap        heap size
    * @param jvmOptions  extra JVM options
    * @param serverProps extra server keys
+   * @param fakeTimeLib libfaketime, or null
    */
   public ClusterSpec {
     if (nodes < 1 || nodes > 9) {
@@ -42,7 +45,7 @@ public record ClusterSpec(int nodes, Path runDir, String heap, List<String> jvmO
    */
   public static ClusterSpec small(int nodes, Path runDir) {
     return new ClusterSpec(nodes, runDir, "384m",
-        List.of("-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xss512k"), Map.of());
+        List.of("-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xss512k"), Map.of(), null);
   }
 
   /**
@@ -52,6 +55,16 @@ public record ClusterSpec(int nodes, Path runDir, String heap, List<String> jvmO
    * @return the copy
    */
   public ClusterSpec withServerProps(Map<String, String> props) {
-    return new ClusterSpec(nodes, runDir, heap, jvmOptions, props);
+    return new ClusterSpec(nodes, runDir, heap, jvmOptions, props, fakeTimeLib);
+  }
+
+  /**
+   * A copy whose nodes run with libfaketime preloaded (wall clock only; monotonic time stays real).
+   *
+   * @param lib the library, e.g. {@code /usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1}
+   * @return the copy
+   */
+  public ClusterSpec withFakeTime(Path lib) {
+    return new ClusterSpec(nodes, runDir, heap, jvmOptions, serverProps, lib);
   }
 }

@@ -317,6 +317,21 @@ public final class NetnsNetwork implements NetworkControl, AutoCloseable {
   }
 
   @Override
+  public synchronized void lossy(int node, double probability) {
+    check(node);
+    if (!(probability > 0 && probability < 1)) {
+      throw new IllegalArgumentException("probability must be in (0, 1): " + probability);
+    }
+    String rules = "*filter\n-A " + CHAIN + " -m statistic --mode random --probability " + probability
+        + " -j DROP\nCOMMIT\n";
+    run(List.of(ip, "netns", "exec", namespace(node), iptablesRestore, "-w", "--noflush"), rules);
+    synchronized (current) {
+      current.computeIfAbsent(node, k -> new TreeSet<>());
+    }
+    LOG.info("network {}: node {} drops {}% of its incoming packets", tag, node, Math.round(probability * 100));
+  }
+
+  @Override
   public synchronized void heal() {
     if (closed) {
       return;

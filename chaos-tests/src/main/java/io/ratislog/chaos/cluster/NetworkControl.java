@@ -20,4 +20,16 @@ public interface NetworkControl {
 
   /** Removes every cut this object made; a no-op when there is none. */
   void heal();
+
+  /**
+   * Drops a random fraction of the packets a node receives (from peers and clients alike), until
+   * {@link #heal}: a lossy link. ({@code tc netem} would do loss and delay, but this kernel has no
+   * {@code sch_netem}; the netfilter {@code statistic} match does loss.)
+   *
+   * @param node        the node
+   * @param probability each packet's chance to be dropped, in (0, 1)
+   */
+  default void lossy(int node, double probability) {
+    throw new UnsupportedOperationException("no packet loss here");
+  }
 }

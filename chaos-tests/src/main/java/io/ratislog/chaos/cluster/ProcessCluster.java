@@ -257,7 +257,21 @@ public final class ProcessCluster implements ClusterControl, AutoCloseable {
       String banner = "=== " + Instant.now() + " ProcessCluster starts node " + id + "\n";
       Files.writeString(out, banner, StandardCharsets.UTF_8, java.nio.file.StandardOpenOption.CREATE,
           java.nio.file.StandardOpenOption.APPEND);
-      n.process = new ProcessBuilder(cmd).directory(layout.root().toFile())
+      ProcessBuilder pb = new ProcessBuilder(cmd);
+      if (spec.fakeTimeLib() != null) {
+        Path rc = n.dir.resolve("faketime.rc");
+        if (!Files.exists(rc)) {
+          Files.writeString(rc, "+0\n");
+        }
+        pb.environment().put("LD_PRELOAD", spec.fakeTimeLib().toString());
+        pb.environment().put("FAKETIME_TIMESTAMP_FILE", rc.toString());
+        pb.environment().put("FAKETIME_CACHE_DURATION", "1");
+        pb.environment().put("FAKETIME_DONT_FAKE_MONOTONIC", "1");
+        // Without this, libfaketime 0.9.10 makes the JVM's timed waits return at once: a node then needs
+        // a minute to start instead of seconds.
+        pb.environment().put("FAKETIME_FORCE_MONOTONIC_FIX", "0");
+      }
+      n.process = pb.directory(layout.root().toFile())
           .redirectOutput(ProcessBuilder.Redirect.appendTo(out.toFile()))
           .redirectError(ProcessBuilder.Redirect.appendTo(err.toFile()))
           .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
@@ -464,6 +478,50 @@ public final class ProcessCluster implements ClusterControl, AutoCloseable {
       LOG.debug("leaderOf({}, {}) failed: {}", topic, partition, e.toString());
       return -1;
     }
+  }
+
+  /**
+   * Moves a node's wall clock (needs {@link ClusterSpec#withFakeTime}): libfaketime in the node re-reads the
+   * spec within a second. Monotonic time is not touched (the JVM's timers and Ratis' election timeouts stay
+   * real), only what {@code System.currentTimeMillis} and {@code Instant.now} return.
+   *
+   * @param id   node id
+   * @param spec a libfaketime offset, e.g. {@code +5m}, {@code -90s}, {@code +0 x1.5} (drift), {@code +0}
+   */
+  @Override
+  public void setClock(int id, String spec) {
+    if (this.spec.fakeTimeLib() == null) {
+      throw new IllegalStateException("this cluster runs without libfaketime");
+    }
+    try {
+      Path rc = node(id).dir.resolve("faketime.rc");
+      Path tmp = rc.resolveSibling("faketime.rc.tmp");
+      Files.writeString(tmp, spec + "\n");
+      Files.move(tmp, rc, java.nio.file.StandardCopyOption.ATOMIC_MOVE, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+      LOG.info("node {} clock set to {}", id, spec);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  @Override
+  public boolean hasClockControl() {
+    return spec.fakeTimeLib() != null;
+  }
+
+  @Override
+  public int metadataLeader() {
+    try {
+      return admin().describeCluster().getMetadataLeader();
+    } catch (RuntimeException e) {
+      LOG.debug("metadataLeader() failed: {}", e.toString());
+      return -1;
+    }
+  }
+
+  @Override
+  public Optional<Path> dataDir(int id) {
+    return Optional.of(nodeDir(id).resolve("data"));
   }
 
   /**

@@ -24,11 +24,14 @@ import java.util.Map;
  * @param reads     records observed (poll, final-read), or null
  * @param positions partition to offset a seek resolved to, or null
  * @param error     the error of a fail/info completion, or a fault's note, or null
+ * @param group      the consumer group (group-poll, commit, committed, reset), or null
+ * @param member     the group member id a group-poll or commit ran as (known after the first join), or null
+ * @param generation the group generation a group-poll read in or a commit was made with, or null
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record Op(long index, long id, long timeNs, String process, String thread, OpKind kind, Phase phase,
     List<Integer> nodes, Integer partition, String key, String value, Long offset, List<Read> reads,
-    Map<Integer, Long> positions, String error) {
+    Map<Integer, Long> positions, String error, String group, String member, Long generation) {
 
   /**
    * A builder for an event; {@link History} fills in index and time.
@@ -51,7 +54,7 @@ public record Op(long index, long id, long timeNs, String process, String thread
    */
   public Op at(long newIndex, long newTimeNs) {
     return new Op(newIndex, id, newTimeNs, process, thread, kind, phase, nodes, partition, key, value, offset,
-        reads, positions, error);
+        reads, positions, error, group, member, generation);
   }
 
   /** Builder of {@link Op}. */
@@ -69,6 +72,9 @@ public record Op(long index, long id, long timeNs, String process, String thread
     private List<Read> reads;
     private Map<Integer, Long> positions;
     private String error;
+    private String group;
+    private String member;
+    private Long generation;
 
     private Builder(String process, OpKind kind, Phase phase) {
       this.process = process;
@@ -187,13 +193,46 @@ public record Op(long index, long id, long timeNs, String process, String thread
     }
 
     /**
+     * Sets the consumer group.
+     *
+     * @param v group
+     * @return this
+     */
+    public Builder group(String v) {
+      group = v;
+      return this;
+    }
+
+    /**
+     * Sets the group member id.
+     *
+     * @param v member id
+     * @return this
+     */
+    public Builder member(String v) {
+      member = v;
+      return this;
+    }
+
+    /**
+     * Sets the group generation.
+     *
+     * @param v generation
+     * @return this
+     */
+    public Builder generation(Long v) {
+      generation = v;
+      return this;
+    }
+
+    /**
      * Builds the event with index -1 (set when recorded).
      *
      * @return the event
      */
     public Op build() {
       return new Op(-1, id, timeNs, process, Thread.currentThread().getName(), kind, phase, nodes, partition,
-          key, value, offset, reads, positions, error);
+          key, value, offset, reads, positions, error, group, member, generation);
     }
   }
 }

@@ -13,6 +13,24 @@ public enum OpKind {
   SEEK("seek"),
   /** The read of a whole partition after every fault was healed. */
   FINAL_READ("final-read"),
+  /**
+   * One {@code GroupConsumer.poll} of a consumer-group member; its completion carries the member id, the
+   * generation and every record returned.
+   */
+  GROUP_POLL("group-poll"),
+  /** A group member's commit of one partition's next offset ({@code offset}), per partition. */
+  COMMIT("commit"),
+  /** An observation of a group's committed offsets ({@code positions}: partition to committed offset, -1 none). */
+  COMMITTED("committed"),
+  /** An administrative reset of a group's committed offsets ({@code positions}); they may go back only here. */
+  RESET("reset"),
+  /** A group member abandoned without leaving the group (a crashed consumer process); instantaneous. */
+  CRASH("crash"),
+  /**
+   * The harness' check, after the final heal, that a node is running again ({@code nodes}: the node;
+   * {@code fail} with the reason when it is not, e.g. it could not start on its own data).
+   */
+  HEALTH("health"),
   /** A fault: invoked when it starts, completed when it has been healed. */
   NEMESIS("nemesis");
 

@@ -28,6 +28,16 @@ public interface Fault {
    */
   String note();
 
+  /**
+   * What the injection actually did, when it decides more than {@link #note()} says (e.g. which bytes of
+   * which files a disk fault damaged); recorded with the fault's completion.
+   *
+   * @return a note, or empty
+   */
+  default String result() {
+    return "";
+  }
+
   /** Starts the fault. */
   void inject();
 

@@ -9,15 +9,20 @@ import java.util.Locale;
  *
  * <p>What is real: {@code kill*} (SIGKILL of the node's JVM) and {@code pause*} (SIGSTOP/SIGCONT) on
  * any cluster; {@code partition-*} (kernel netfilter DROP rules between the nodes' network
- * namespaces, {@link PartitionNemesis}) when the cluster runs in namespaces. Not made real here:
- * client-to-node partitions (clients always reach every node, by design), packet loss, delay or
- * reordering ({@code tc netem}), one-way partitions, clock skew (needs a VM per node) and disk faults
- * or power loss ({@code kill -9} keeps the page cache).
+ * namespaces, {@link PartitionNemesis}) and {@code packet-loss} (netfilter {@code statistic} match) when
+ * the cluster runs in namespaces; {@code torn-*}/{@code corrupt-*} (the files of a killed node damaged
+ * before it restarts, {@link DiskFaultNemesis}); {@code clock-skew} (libfaketime in every node, wall
+ * clock only, {@link ClockSkewNemesis}). Not made real here: client-to-node partitions (clients always
+ * reach every node, by design), delay and reordering ({@code tc netem}: no {@code sch_netem} in this
+ * kernel), one-way partitions, and loss of unsynced writes at power failure ({@code kill -9} keeps the
+ * page cache; see docs/CHAOS.md).
  */
 public final class Nemeses {
   /** Every name {@link #parse} accepts. */
-  public static final List<String> NAMES = List.of("kill", "kill-leader", "pause", "pause-leader", "kill-all",
-      "partition-one", "partition-majority", "partition-bridge", "partition-leader");
+  public static final List<String> NAMES = List.of("kill", "kill-leader", "kill-meta-leader", "pause",
+      "pause-leader", "kill-all", "partition-one", "partition-majority", "partition-bridge", "partition-leader",
+      "torn-segment", "corrupt-segment", "torn-raft-log", "corrupt-raft-log", "clock-skew", "packet-loss", "lose-unsynced",
+      "lose-unsynced-all");
 
   private Nemeses() {}
 
@@ -40,7 +45,16 @@ public final class Nemeses {
         case "kill-leader" -> new KillNemesis(true);
         case "pause" -> new PauseNemesis(false);
         case "pause-leader" -> new PauseNemesis(true);
+        case "kill-meta-leader" -> new KillNemesis(KillNemesis.Target.METADATA_LEADER);
         case "kill-all" -> new KillAllNemesis();
+        case "clock-skew" -> new ClockSkewNemesis();
+        case "lose-unsynced" -> new DiskFaultNemesis(DiskFaultNemesis.Kind.LOSE_UNSYNCED);
+        case "lose-unsynced-all" -> new DiskFaultNemesis(DiskFaultNemesis.Kind.LOSE_UNSYNCED_ALL);
+        case "packet-loss" -> new PacketLossNemesis();
+        case "torn-segment" -> new DiskFaultNemesis(DiskFaultNemesis.Kind.TORN_SEGMENT);
+        case "corrupt-segment" -> new DiskFaultNemesis(DiskFaultNemesis.Kind.CORRUPT_SEGMENT);
+        case "torn-raft-log" -> new DiskFaultNemesis(DiskFaultNemesis.Kind.TORN_RAFT_LOG);
+        case "corrupt-raft-log" -> new DiskFaultNemesis(DiskFaultNemesis.Kind.CORRUPT_RAFT_LOG);
         case "partition-one" -> new PartitionNemesis(PartitionNemesis.Kind.ONE);
         case "partition-majority" -> new PartitionNemesis(PartitionNemesis.Kind.MAJORITY);
         case "partition-bridge" -> new PartitionNemesis(PartitionNemesis.Kind.BRIDGE);

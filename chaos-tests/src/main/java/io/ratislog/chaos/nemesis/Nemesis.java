@@ -33,4 +33,13 @@ public interface Nemesis {
   default boolean needsNetwork() {
     return false;
   }
+
+  /**
+   * Whether this nemesis needs {@link io.ratislog.chaos.cluster.ClusterControl#setClock} (libfaketime).
+   *
+   * @return true for clock faults
+   */
+  default boolean needsClock() {
+    return false;
+  }
 }

@@ -42,6 +42,19 @@ public record NemesisContext(ClusterControl cluster, String topic, int partition
   }
 
   /**
+   * The metadata group's leader, falling back to a random live node when it is unknown.
+   *
+   * @return the node id (or -1 when no node is live) and how it was chosen
+   */
+  public Target metadataLeaderOrRandom() {
+    int leader = cluster.metadataLeader();
+    if (leader > 0 && cluster.isRunning(leader) && !cluster.isPaused(leader)) {
+      return new Target(leader, "metadata leader");
+    }
+    return new Target(randomLiveNode(), "metadata leader unknown; random node");
+  }
+
+  /**
    * A chosen node.
    *
    * @param node the node id, -1 for none

@@ -108,8 +108,11 @@ public final class NemesisScheduler implements Runnable {
     } catch (RuntimeException e) {
       problem = (problem == null ? "" : problem + "; ") + "heal: " + e;
     }
+    String result = f.result();
+    String note = problem == null ? (result == null || result.isEmpty() ? null : result)
+        : (result == null || result.isEmpty() ? problem : problem + "; did: " + result);
     history.add(Op.of(PROCESS, OpKind.NEMESIS, problem == null ? Phase.OK : Phase.INFO).id(id)
-        .value(f.name()).nodes(f.nodes()).error(problem));
+        .value(f.name()).nodes(f.nodes()).error(note));
   }
 
   /** Resumes and restarts every node, recorded as a {@code heal-all} fault interval. */

@@ -44,7 +44,8 @@ public record FaultInterval(String name, List<Integer> nodes, String note, long 
     List<FaultInterval> out = new ArrayList<>();
     for (Op s : starts) {
       Op e = ends.get(s.id());
-      String note = e != null && e.error() != null && e.phase() != Phase.OK ? e.error() : s.error();
+      String note = e == null || e.error() == null ? s.error()
+          : e.phase() != Phase.OK || s.error() == null ? e.error() : s.error() + ": " + e.error();
       out.add(new FaultInterval(s.value(), s.nodes() == null ? List.of() : s.nodes(), note == null ? "" : note,
           s.timeNs(), e == null ? -1 : e.timeNs(), e == null ? "open" : e.phase().label()));
     }

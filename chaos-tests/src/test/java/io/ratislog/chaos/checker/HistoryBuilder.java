@@ -74,10 +74,65 @@ final class HistoryBuilder {
     return this;
   }
 
+  HistoryBuilder health(int node, boolean up) {
+    long id = ++ids;
+    history.add(stamp(Op.of("harness", OpKind.HEALTH, Phase.INVOKE).id(id).nodes(List.of(node))));
+    history.add(stamp(Op.of("harness", OpKind.HEALTH, up ? Phase.OK : Phase.FAIL).id(id).nodes(List.of(node))
+        .error(up ? null : "ChecksumException")));
+    return this;
+  }
+
   HistoryBuilder nemesis(String name, int node) {
     long id = ++ids;
     history.add(stamp(Op.of("nemesis", OpKind.NEMESIS, Phase.INVOKE).id(id).value(name).nodes(List.of(node))));
     history.add(stamp(Op.of("nemesis", OpKind.NEMESIS, Phase.OK).id(id).value(name).nodes(List.of(node))));
+    return this;
+  }
+
+  /** A group member's poll (member id, generation) returning records given as triples, see {@link #poll}. */
+  HistoryBuilder groupPoll(String process, String member, long generation, Object... triples) {
+    long id = ++ids;
+    history.add(stamp(Op.of(process, OpKind.GROUP_POLL, Phase.INVOKE).id(id).group("g").member(member)
+        .generation(generation)));
+    history.add(stamp(Op.of(process, OpKind.GROUP_POLL, Phase.OK).id(id).group("g").member(member)
+        .generation(generation).reads(reads(triples))));
+    return this;
+  }
+
+  /** A commit's invocation; returns its id. */
+  long invokeCommit(String process, String member, long generation, int partition, long offset) {
+    long id = ++ids;
+    history.add(stamp(Op.of(process, OpKind.COMMIT, Phase.INVOKE).id(id).group("g").member(member)
+        .generation(generation).partition(partition).offset(offset)));
+    return id;
+  }
+
+  HistoryBuilder completeCommit(String process, long id, String member, long generation, int partition, long offset,
+      Phase phase) {
+    history.add(stamp(Op.of(process, OpKind.COMMIT, phase).id(id).group("g").member(member)
+        .generation(generation).partition(partition).offset(offset)));
+    return this;
+  }
+
+  /** A commit invoked and completed at once. */
+  HistoryBuilder commit(String process, String member, long generation, int partition, long offset, Phase phase) {
+    return completeCommit(process, invokeCommit(process, member, generation, partition, offset), member, generation,
+        partition, offset, phase);
+  }
+
+  /** An observation of group g's committed offsets. */
+  HistoryBuilder committed(Map<Integer, Long> positions) {
+    long id = ++ids;
+    history.add(stamp(Op.of("group-observer", OpKind.COMMITTED, Phase.INVOKE).id(id).group("g")));
+    history.add(stamp(Op.of("group-observer", OpKind.COMMITTED, Phase.OK).id(id).group("g").positions(positions)));
+    return this;
+  }
+
+  /** An administrative reset of group g's committed offsets. */
+  HistoryBuilder reset(Map<Integer, Long> positions) {
+    long id = ++ids;
+    history.add(stamp(Op.of("admin", OpKind.RESET, Phase.INVOKE).id(id).group("g").positions(positions)));
+    history.add(stamp(Op.of("admin", OpKind.RESET, Phase.OK).id(id).group("g").positions(positions)));
     return this;
   }
 

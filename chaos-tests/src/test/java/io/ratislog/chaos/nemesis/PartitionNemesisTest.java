@@ -204,7 +204,9 @@ class PartitionNemesisTest {
         .plan(new NemesisContext(loopback, "t", 4, new Random(1))));
     List<Nemesis> all = Nemeses.parse(String.join(",", Nemeses.NAMES));
     assertEquals(Nemeses.NAMES.size(), all.size());
-    assertEquals(Set.of("partition-one", "partition-majority", "partition-bridge", "partition-leader"),
+    assertEquals(Set.of("partition-one", "partition-majority", "partition-bridge", "partition-leader", "packet-loss"),
         new TreeSet<>(all.stream().filter(Nemesis::needsNetwork).map(Nemesis::name).toList()));
+    assertEquals(Set.of("clock-skew"),
+        new TreeSet<>(all.stream().filter(Nemesis::needsClock).map(Nemesis::name).toList()));
   }
 }

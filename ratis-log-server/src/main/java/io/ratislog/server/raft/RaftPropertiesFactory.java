@@ -34,6 +34,12 @@ public final class RaftPropertiesFactory {
     // The acknowledgement is a promise: the Raft log is forced before an entry counts towards the quorum.
     RaftServerConfigKeys.Log.setUnsafeFlushEnabled(p, config.unsafeAsyncFlush());
     RaftServerConfigKeys.Log.setAsyncFlushEnabled(p, config.unsafeAsyncFlush());
+    // A crash in the middle of an append leaves the open Raft log segment with a torn or garbled last entry
+    // (its write never completed, so it was never acknowledged by this replica). Ratis' default policy
+    // (EXCEPTION) then refuses to load the group and the node cannot start; WARN_AND_RETURN keeps the entries
+    // before the damage, truncates the rest, and the leader sends it again. (Found by the chaos suite's
+    // corrupt-raft-log nemesis.)
+    RaftServerConfigKeys.Log.setCorruptionPolicy(p, RaftServerConfigKeys.Log.CorruptionPolicy.WARN_AND_RETURN);
 
     RaftServerConfigKeys.Snapshot.setAutoTriggerEnabled(p, true);
     RaftServerConfigKeys.Snapshot.setAutoTriggerThreshold(p, config.snapshotThresholdEntries());

@@ -2,7 +2,8 @@
 # Long chaos runs: a real multi-process cluster, faults, a workload, and a checker that names every anomaly.
 #
 #   scripts/chaos.sh [--time-limit S] [--nemesis kill,kill-leader,pause,pause-leader,kill-all,
-#                     partition-one,partition-majority,partition-bridge,partition-leader]
+#                     partition-one,partition-majority,partition-bridge,partition-leader,
+#                     reassign,wipe-rejoin]
 #                    [--workload append] [--nodes 3|5] [--delivery exactly-once|at-least-once]
 #                    [--partitions P] [--producers N] [--readers N] [--rate R] [--seed S]
 #

@@ -21,8 +21,9 @@ public final class ChaosMain implements Callable<Integer> {
   @Option(names = "--nemesis", description = "comma-separated process faults: kill, kill-leader, pause, "
       + "pause-leader, kill-all; real network faults (root, iproute2 and iptables needed: the nodes then run in "
       + "their own network namespaces; skipped with a warning when unavailable): partition-one, "
-      + "partition-majority, partition-bridge (best with --nodes 5), partition-leader "
-      + "(default ${DEFAULT-VALUE})", defaultValue = "kill-leader,pause,kill")
+      + "partition-majority, partition-bridge (best with --nodes 5), partition-leader; membership changes: "
+      + "reassign (move a partition's replica and back), wipe-rejoin (remove a node's replicas, wipe its data, "
+      + "restart it, add it back) (default ${DEFAULT-VALUE})", defaultValue = "kill-leader,pause,kill")
   String nemesis;
 
   @Option(names = "--workload", description = "append (default ${DEFAULT-VALUE})", defaultValue = "append")

@@ -9,7 +9,9 @@ import java.util.Locale;
  *
  * <p>What is real: {@code kill*} (SIGKILL of the node's JVM) and {@code pause*} (SIGSTOP/SIGCONT) on
  * any cluster; {@code partition-*} (kernel netfilter DROP rules between the nodes' network
- * namespaces, {@link PartitionNemesis}) when the cluster runs in namespaces. Not made real here:
+ * namespaces, {@link PartitionNemesis}) when the cluster runs in namespaces; {@code reassign} and
+ * {@code wipe-rejoin} (membership changes through the admin API, the latter with the node's data
+ * directory really deleted, {@link WipeRejoinNemesis}) on any cluster. Not made real here:
  * client-to-node partitions (clients always reach every node, by design), packet loss, delay or
  * reordering ({@code tc netem}), one-way partitions, clock skew (needs a VM per node) and disk faults
  * or power loss ({@code kill -9} keeps the page cache).
@@ -17,7 +19,7 @@ import java.util.Locale;
 public final class Nemeses {
   /** Every name {@link #parse} accepts. */
   public static final List<String> NAMES = List.of("kill", "kill-leader", "pause", "pause-leader", "kill-all",
-      "partition-one", "partition-majority", "partition-bridge", "partition-leader");
+      "partition-one", "partition-majority", "partition-bridge", "partition-leader", "reassign", "wipe-rejoin");
 
   private Nemeses() {}
 
@@ -45,6 +47,8 @@ public final class Nemeses {
         case "partition-majority" -> new PartitionNemesis(PartitionNemesis.Kind.MAJORITY);
         case "partition-bridge" -> new PartitionNemesis(PartitionNemesis.Kind.BRIDGE);
         case "partition-leader" -> new PartitionNemesis(PartitionNemesis.Kind.LEADER);
+        case "reassign" -> new ReassignNemesis();
+        case "wipe-rejoin" -> new WipeRejoinNemesis();
         default -> throw new IllegalArgumentException("unknown nemesis '" + name + "' (known: " + NAMES + ")");
       });
     }

@@ -36,7 +36,8 @@ import org.slf4j.LoggerFactory;
  *   <li>target replicas not in the group join as <b>listeners</b>: Ratis bootstraps them (log or snapshot
  *       install) before the configuration commits, and they never vote while catching up;</li>
  *   <li>caught-up listeners are promoted to voters, one at a time (never a majority of new voters at once);</li>
- *   <li>the voters become exactly the target (removed replicas leave; a removed leader steps down);</li>
+ *   <li>a leader that is not in the target first hands leadership to a target voter;</li>
+ *   <li>the voters become exactly the target (removed replicas leave);</li>
  *   <li>priorities follow the target's order (its first replica, the preferred leader, gets priority 1);</li>
  *   <li>the move is recorded in the metadata ({@link CompleteReassignmentCommand}), after which removed nodes
  *       delete their replicas, and leadership is handed to the preferred leader.</li>
@@ -108,6 +109,25 @@ final class ReassignmentDriver {
       }
     }
     boolean sameVoters = voters.keySet().equals(new HashSet<>(target));
+    int self = RaftPeers.nodeId(server.getId());
+    if (!sameVoters && !target.contains(self)) {
+      // Leave as a follower: a leader removing itself would step down with client requests pending on it.
+      int to = target.stream().filter(voters::containsKey).findFirst().orElseThrow();
+      if (voters.get(self).getPriority() > 0 || voters.get(to).getPriority() == 0) {
+        // Otherwise Ratis hands leadership straight back to the higher-priority leaving node.
+        List<RaftPeer> servers = new ArrayList<>();
+        for (int id : voters.keySet()) {
+          servers.add(RaftPeers.peer(id, id == to ? 1 : 0, nodes));
+        }
+        setConf(gid, name, "making " + to + " the preferred leader before " + self + " leaves", servers,
+            new ArrayList<>(listeners.values()));
+        return;
+      }
+      steps.put(gid, "handing leadership to " + to + " before leaving");
+      LOG.info("{}: handing leadership to {} before leaving the group", name, to);
+      track(gid, name, transferLeadership(gid, to));
+      return;
+    }
     if (!sameVoters || !listeners.isEmpty()) {
       Set<Integer> leaving = new HashSet<>(voters.keySet());
       leaving.addAll(listeners.keySet());
@@ -124,7 +144,6 @@ final class ReassignmentDriver {
     steps.put(gid, "recording the move in the metadata");
     CompleteReassignmentCommand c = CompleteReassignmentCommand.newBuilder().setTopic(topic.getName())
         .setTopicId(topic.getTopicId()).setPartition(partition).addAllReplicas(target).build();
-    int self = RaftPeers.nodeId(server.getId());
     CompletableFuture<?> f = metadataClient.submit(MetadataCommand.newBuilder().setCompleteReassignment(c).build())
         .thenCompose(result -> {
           if (result.getErrorCode() != 0) {

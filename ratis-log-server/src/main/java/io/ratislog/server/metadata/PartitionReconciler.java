@@ -45,6 +45,7 @@ public final class PartitionReconciler implements Closeable {
   private final ClusterNodes nodes;
   private final String storageId;
   private final java.util.Set<RaftGroupId> warnedLost = java.util.concurrent.ConcurrentHashMap.newKeySet();
+  private final Map<RaftGroupId, java.util.concurrent.CompletableFuture<?>> removing = new java.util.concurrent.ConcurrentHashMap<>();
   private final ClientId clientId = ClientId.randomId();
   private final AtomicLong callIds = new AtomicLong();
   private final Thread thread;
@@ -126,7 +127,8 @@ public final class PartitionReconciler implements Closeable {
     List<RaftGroupId> hosted = new ArrayList<>();
     server.getGroupIds().forEach(hosted::add);
     for (Map.Entry<RaftGroupId, RaftGroup> e : wanted.entrySet()) {
-      if (!hosted.contains(e.getKey()) && !closed) {
+      // A group whose removal is still under way keeps its directory until it is gone: never re-add it meanwhile.
+      if (!hosted.contains(e.getKey()) && !removing.containsKey(e.getKey()) && !closed) {
         add(e.getValue());
       }
     }
@@ -139,7 +141,8 @@ public final class PartitionReconciler implements Closeable {
     }
     long nextTopicId = metadata.nextTopicId();
     for (RaftGroupId gid : hosted) {
-      if (!GroupIds.isPartition(gid) || wanted.containsKey(gid) || lost.containsKey(gid) || closed) {
+      if (!GroupIds.isPartition(gid) || wanted.containsKey(gid) || lost.containsKey(gid) || removing.containsKey(gid)
+          || closed) {
         continue;
       }
       long topicId = GroupIds.topicIdOf(gid);
@@ -182,14 +185,33 @@ public final class PartitionReconciler implements Closeable {
     }
   }
 
+  /**
+   * Removes a group and deletes its data in the background: closing a division can take a while (Ratis waits
+   * for its pending requests), and must not hold up the other groups' reconciliation.
+   */
   private void remove(RaftGroupId gid, String why) {
-    try {
-      server.groupManagementAsync(GroupManagementRequest.newRemove(clientId, server.getId(), callIds.incrementAndGet(),
-          gid, true, false)).get(30, TimeUnit.SECONDS);
-      LOG.info("node {} removed its replica (and data) of partition group {} {}", config.nodeId(), gid, why);
-    } catch (Exception e) {
-      LOG.warn("cannot remove partition group {}: {}", gid, rootCause(e).toString());
-    }
+    // Ratis closes the division on the calling thread: call it from a thread of its own.
+    java.util.concurrent.CompletableFuture<Object> f = new java.util.concurrent.CompletableFuture<>();
+    removing.put(gid, f);
+    Thread t0 = new Thread(() -> {
+      try {
+        f.complete(server.groupManagementAsync(GroupManagementRequest.newRemove(clientId, server.getId(),
+            callIds.incrementAndGet(), gid, true, false)).get());
+      } catch (Exception e) {
+        f.completeExceptionally(e);
+      }
+    }, "remove-" + gid);
+    t0.setDaemon(true);
+    t0.start();
+    f.whenComplete((r, t) -> {
+      removing.remove(gid);
+      if (t != null) {
+        LOG.warn("cannot remove partition group {}: {}", gid, rootCause(t).toString());
+      } else {
+        LOG.info("node {} removed its replica (and data) of partition group {} {}", config.nodeId(), gid, why);
+      }
+      trigger();
+    });
   }
 
   private static Throwable rootCause(Throwable t) {

@@ -33,10 +33,11 @@ import org.slf4j.LoggerFactory;
  * so a move survives leader changes and restarts (the next leader carries on from what it finds):
  *
  * <ol>
- *   <li>target replicas not in the group join as <b>listeners</b>: Ratis bootstraps them (log or snapshot
- *       install) before the configuration commits, and they never vote while catching up;</li>
- *   <li>caught-up listeners are promoted to voters, one at a time (never a majority of new voters at once);</li>
- *   <li>a leader that is not in the target first hands leadership to a target voter;</li>
+ *   <li>target replicas not in the group join one at a time: Ratis stages each (log or snapshot install)
+ *       before the configuration that makes it a voter commits, so it never votes while catching up, and
+ *       never a majority of new voters at once (listeners left by an older move are promoted);</li>
+ *   <li>a leader that is not in the target first hands leadership to a target voter (two tries; then it
+ *       removes itself and Ratis steps it down);</li>
  *   <li>the voters become exactly the target (removed replicas leave);</li>
  *   <li>priorities follow the target's order (its first replica, the preferred leader, gets priority 1);</li>
  *   <li>the move is recorded in the metadata ({@link CompleteReassignmentCommand}), after which removed nodes
@@ -54,6 +55,9 @@ final class ReassignmentDriver {
   private final AtomicLong callIds = new AtomicLong();
   private final Map<RaftGroupId, CompletableFuture<?>> inFlight = new ConcurrentHashMap<>();
   private final Map<RaftGroupId, String> steps = new ConcurrentHashMap<>();
+  /** Leadership hand-overs tried before a leaving leader removes itself anyway (Ratis then steps it down). */
+  private final Map<RaftGroupId, Integer> transferAttempts = new ConcurrentHashMap<>();
+  private static final int MAX_TRANSFER_ATTEMPTS = 2;
 
   ReassignmentDriver(RaftServer server, ClusterNodes nodes, MetadataClient metadataClient) {
     this.server = server;
@@ -91,11 +95,12 @@ final class ReassignmentDriver {
       }
     }
     if (!newcomers.isEmpty()) {
-      List<RaftPeer> newListeners = new ArrayList<>(listeners.values());
-      for (int id : newcomers) {
-        newListeners.add(RaftPeers.peer(id, 0, nodes));
-      }
-      setConf(gid, name, "adding " + newcomers + " as listeners (catching up)", new ArrayList<>(voters.values()), newListeners);
+      // One new voter at a time: Ratis stages it (log or snapshot install) before the configuration changes,
+      // so it catches up without a vote. (A listener promoted to voter did not reliably become electable.)
+      int id = newcomers.get(0);
+      List<RaftPeer> servers = new ArrayList<>(voters.values());
+      servers.add(RaftPeers.peer(id, 0, nodes));
+      setConf(gid, name, "adding " + id + " (catching up, then voting)", servers, new ArrayList<>(listeners.values()));
       return;
     }
     for (int id : target) {
@@ -110,7 +115,7 @@ final class ReassignmentDriver {
     }
     boolean sameVoters = voters.keySet().equals(new HashSet<>(target));
     int self = RaftPeers.nodeId(server.getId());
-    if (!sameVoters && !target.contains(self)) {
+    if (!sameVoters && !target.contains(self) && transferAttempts.getOrDefault(gid, 0) < MAX_TRANSFER_ATTEMPTS) {
       // Leave as a follower: a leader removing itself would step down with client requests pending on it.
       int to = target.stream().filter(voters::containsKey).findFirst().orElseThrow();
       if (voters.get(self).getPriority() > 0 || voters.get(to).getPriority() == 0) {
@@ -123,6 +128,7 @@ final class ReassignmentDriver {
             new ArrayList<>(listeners.values()));
         return;
       }
+      transferAttempts.merge(gid, 1, Integer::sum);
       steps.put(gid, "handing leadership to " + to + " before leaving");
       LOG.info("{}: handing leadership to {} before leaving the group", name, to);
       track(gid, name, transferLeadership(gid, to));

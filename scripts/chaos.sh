@@ -4,7 +4,7 @@
 #   scripts/chaos.sh [--time-limit S] [--nemesis kill,kill-leader,kill-meta-leader,pause,pause-leader,kill-all,
 #                     partition-one,partition-majority,partition-bridge,partition-leader,packet-loss,
 #                     torn-segment,corrupt-segment,torn-raft-log,corrupt-raft-log,lose-unsynced,lose-unsynced-all,
-#                     clock-skew]
+#                     clock-skew,reassign,wipe-rejoin]
 #                    [--workload append|group] [--nodes 3|5] [--delivery exactly-once|at-least-once]
 #                    [--partitions P] [--producers N] [--readers N] [--rate R] [--seed S]
 #

@@ -24,7 +24,9 @@ public final class ChaosMain implements Callable<Integer> {
       + "Clock (libfaketime preloaded into the nodes; skipped with a warning when not installed): clock-skew. "
       + "Network (root, iproute2 and iptables needed: the nodes then run in their own network namespaces; skipped "
       + "with a warning when unavailable): partition-one, partition-majority, partition-bridge (best with "
-      + "--nodes 5), partition-leader, packet-loss (default ${DEFAULT-VALUE})", defaultValue = "kill-leader,pause,kill")
+      + "--nodes 5), partition-leader, packet-loss. Membership: reassign (move a partition's replica and back), "
+      + "wipe-rejoin (remove a node's replicas, wipe its data, restart it, add it back) (default ${DEFAULT-VALUE})",
+      defaultValue = "kill-leader,pause,kill")
   String nemesis;
 
   @Option(names = "--workload", description = "append (producers and readers) or group (the same plus a consumer "

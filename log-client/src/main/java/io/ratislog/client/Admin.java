@@ -8,7 +8,21 @@ import io.ratislog.proto.DescribeClusterRequest;
 import io.ratislog.proto.DescribeClusterResponse;
 import io.ratislog.proto.ListTopicsRequest;
 import io.ratislog.proto.ListTopicsResponse;
+import io.ratislog.proto.AddNodeRequest;
+import io.ratislog.proto.AddNodeResponse;
+import io.ratislog.proto.AdminServiceGrpc;
+import io.ratislog.proto.DescribeReassignmentRequest;
+import io.ratislog.proto.DescribeReassignmentResponse;
+import io.ratislog.proto.Error;
+import io.ratislog.proto.ErrorCode;
+import io.ratislog.proto.Node;
+import io.ratislog.proto.PartitionMove;
+import io.ratislog.proto.ReassignPartitionRequest;
+import io.ratislog.proto.ReassignPartitionResponse;
+import io.ratislog.proto.RemoveNodeRequest;
+import io.ratislog.proto.RemoveNodeResponse;
 import java.time.Duration;
+import java.util.concurrent.TimeUnit;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -148,6 +162,104 @@ public final class Admin implements AutoCloseable {
     return conn.callAdmin("DescribeCluster",
         s -> s.describeCluster(DescribeClusterRequest.getDefaultInstance()),
         DescribeClusterResponse::getError, true, timeoutMs);
+  }
+
+  // ------------------------------------------------------------------ membership
+
+  /**
+   * Registers a node with the cluster; optionally starts moving replicas onto it.
+   *
+   * @param id         the new node's id
+   * @param host       its host
+   * @param raftPort   its Raft port
+   * @param clientPort its client port
+   * @param rebalance  also move partition replicas onto it until it holds about its share
+   * @return the reassignments started (empty without rebalance)
+   * @throws RatislogException e.g. NODE_ALREADY_EXISTS, INVALID_REQUEST
+   */
+  public List<PartitionMove> addNode(int id, String host, int raftPort, int clientPort, boolean rebalance) {
+    AddNodeRequest req = AddNodeRequest.newBuilder()
+        .setNode(Node.newBuilder().setId(id).setHost(Objects.requireNonNull(host)).setClientPort(clientPort))
+        .setRaftPort(raftPort).setRebalance(rebalance).build();
+    return conn.callAdmin("AddNode(" + id + ")", s -> s.addNode(req), AddNodeResponse::getError, false, timeoutMs)
+        .getMovesList();
+  }
+
+  /**
+   * Unregisters a node, or with {@code drain} starts moving its replicas away (call again until
+   * {@link RemoveNodeResponse#getRemoved()}).
+   *
+   * @param id    the node id
+   * @param drain reassign the node's replicas to other nodes first
+   * @return the response: removed, or the moves under way
+   * @throws RatislogException e.g. UNKNOWN_NODE, NODE_IN_USE (replicas or a metadata vote)
+   */
+  public RemoveNodeResponse removeNode(int id, boolean drain) {
+    RemoveNodeRequest req = RemoveNodeRequest.newBuilder().setNodeId(id).setDrain(drain).build();
+    return conn.callAdmin("RemoveNode(" + id + ")", s -> s.removeNode(req), RemoveNodeResponse::getError, false,
+        timeoutMs);
+  }
+
+  /**
+   * Starts moving a partition to new replicas (the first is the preferred leader). The same set in
+   * another order moves only the preferred leader and leadership.
+   *
+   * @param topic     the topic
+   * @param partition the partition
+   * @param replicas  the new replicas
+   * @return the move (from, to)
+   * @throws RatislogException e.g. REASSIGNMENT_IN_PROGRESS, UNKNOWN_NODE, UNKNOWN_TOPIC_OR_PARTITION
+   */
+  public PartitionMove reassignPartition(String topic, int partition, List<Integer> replicas) {
+    ReassignPartitionRequest req = ReassignPartitionRequest.newBuilder().setTopic(Objects.requireNonNull(topic))
+        .setPartition(partition).addAllReplicas(replicas).build();
+    PartitionMove move = conn.callAdmin("ReassignPartition(" + topic + "-" + partition + ")",
+        s -> s.reassignPartition(req), ReassignPartitionResponse::getError, false, timeoutMs).getMove();
+    conn.invalidate(topic);
+    return move;
+  }
+
+  /**
+   * The state of a partition's replicas as its leader sees them: placement, reassignment target, Raft
+   * voters and listeners, and how far each replica caught up.
+   *
+   * @param topic     the topic
+   * @param partition the partition
+   * @return the leader's answer
+   * @throws RatislogException e.g. LEADER_NOT_AVAILABLE when no leader answered in time
+   */
+  public DescribeReassignmentResponse describeReassignment(String topic, int partition) {
+    DescribeReassignmentRequest req = DescribeReassignmentRequest.newBuilder().setTopic(Objects.requireNonNull(topic))
+        .setPartition(partition).build();
+    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
+    RatislogException last = null;
+    while (System.nanoTime() < deadline) {
+      long left = Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime()));
+      DescribeReassignmentResponse any = conn.callAdmin("DescribeReassignment", s -> s.describeReassignment(req),
+          r -> r.getError().getCode() == ErrorCode.NOT_LEADER && r.hasLeader() ? Error.getDefaultInstance() : r.getError(),
+          true, left);
+      if (any.getError().getCode() == ErrorCode.NONE) {
+        return any;
+      }
+      HostPort leader = new HostPort(any.getLeader().getHost(), any.getLeader().getClientPort());
+      try {
+        DescribeReassignmentResponse r = AdminServiceGrpc.newBlockingStub(conn.channel(leader))
+            .withDeadlineAfter(Math.min(left, 2_000), TimeUnit.MILLISECONDS).describeReassignment(req);
+        if (r.getError().getCode() == ErrorCode.NONE) {
+          return r;
+        }
+        last = new RatislogException(r.getError().getCode(), r.getError().getMessage());
+      } catch (io.grpc.StatusRuntimeException e) {
+        last = RatislogException.transport(e.getStatus(), "DescribeReassignment on " + leader, e);
+      }
+      try {
+        Thread.sleep(100);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        break;
+      }
+    }
+    throw last != null ? last : new RatislogException(ErrorCode.TIMEOUT, "DescribeReassignment: no time left");
   }
 
   /** Closes the channels. */

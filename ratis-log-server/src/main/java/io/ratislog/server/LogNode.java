@@ -6,6 +6,9 @@ import io.grpc.ServerInterceptors;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.ratislog.server.config.NodeConfig;
 import io.ratislog.server.config.PeerInfo;
+import io.ratislog.server.membership.ClusterNodes;
+import io.ratislog.server.membership.MembershipController;
+import io.ratislog.server.membership.StorageId;
 import io.ratislog.server.metadata.MetadataClient;
 import io.ratislog.server.metadata.MetadataState;
 import io.ratislog.server.metadata.MetadataStateMachine;
@@ -55,6 +58,7 @@ public final class LogNode implements Closeable {
   private RaftServer raftServer;
   private MetadataClient metadataClient;
   private PartitionReconciler reconciler;
+  private MembershipController membership;
   private AdminServiceImpl adminService;
   private GroupSessions groupSessions;
   private TransactionCoordinator txnCoordinator;
@@ -80,7 +84,13 @@ public final class LogNode implements Closeable {
     this.interceptors = List.copyOf(all);
   }
 
-  /** The metadata group: the first {@link NodeConfig#metadataVoterCount()} nodes vote, the rest listen. */
+  /**
+   * The metadata group as this node starts it when it has no state yet: the first
+   * {@link NodeConfig#metadataVoterCount()} configured peers vote, the rest listen. Once the group has state,
+   * its configuration comes from its own log (Ratis recovers it): nodes added at runtime are made listeners by
+   * the metadata leader, so existing nodes' configurations never need to change. A node added at runtime
+   * must have the same {@code metadata.voters} as the cluster so that it counts itself among the listeners.
+   */
   public static RaftGroup metadataGroup(NodeConfig config) {
     List<RaftPeer> members = new ArrayList<>();
     List<PeerInfo> peers = config.peers();
@@ -111,20 +121,24 @@ public final class LogNode implements Closeable {
         .setStateMachineRegistry(registry)
         .setOption(RaftStorage.StartupOption.RECOVER)
         .build();
-    reconciler = new PartitionReconciler(config, metadata, raftServer);
+    String storageId = StorageId.loadOrCreate(config.dataDir());
+    ClusterNodes nodes = new ClusterNodes(config, metadata);
+    reconciler = new PartitionReconciler(config, metadata, raftServer, nodes, storageId);
     raftServer.start();
     reconciler.start();
     reconciler.trigger();
     metadataClient = new MetadataClient(metadataGroup, props, 15_000);
+    membership = new MembershipController(config, metadata, raftServer, metadataClient, nodes, storageId);
+    membership.start();
     readExecutor = Executors.newFixedThreadPool(Math.max(4, 2 * Runtime.getRuntime().availableProcessors()), r -> {
       Thread t = new Thread(r, "fetch-reader-" + config.nodeId());
       t.setDaemon(true);
       return t;
     });
-    adminService = new AdminServiceImpl(config, raftServer, metadata, metadataClient);
+    adminService = new AdminServiceImpl(config, raftServer, metadata, metadataClient, membership);
     groupSessions = new GroupSessions(config.nodeId(), raftServer, metadata, metadataClient);
     groupSessions.start();
-    txnCoordinator = new TransactionCoordinator(config, raftServer, metadata, metadataClient, props);
+    txnCoordinator = new TransactionCoordinator(config, nodes, raftServer, metadata, metadataClient, props);
     txnCoordinator.start();
     GroupServiceImpl groupService = new GroupServiceImpl(config, raftServer, metadata, metadataClient, groupSessions);
     txnService = new TransactionServiceImpl(metadata, metadataClient, groupService, config.produceTimeoutMs());
@@ -149,6 +163,10 @@ public final class LogNode implements Closeable {
         PartitionReconciler r = reconciler;
         if (r != null) {
           r.trigger();
+        }
+        MembershipController m = membership;
+        if (m != null) {
+          m.trigger();
         }
       });
     }
@@ -197,6 +215,10 @@ public final class LogNode implements Closeable {
     if (txnCoordinator != null) {
       txnCoordinator.close();
       txnCoordinator = null;
+    }
+    if (membership != null) {
+      membership.close();
+      membership = null;
     }
     if (reconciler != null) {
       reconciler.close();

@@ -19,11 +19,16 @@ public final class MiniCluster implements AutoCloseable {
   private final Path root;
   private final Map<Integer, Properties> configs = new HashMap<>();
   private final Map<Integer, LogNode> nodes = new java.util.concurrent.ConcurrentHashMap<>();
-  private final List<Integer> ids = new ArrayList<>();
+  private final List<Integer> ids = new java.util.concurrent.CopyOnWriteArrayList<>();
   private final Map<Integer, List<io.grpc.ServerInterceptor>> interceptors = new HashMap<>();
+  private final Properties extra;
+  private final int initialSize;
+  private String peers;
 
   public MiniCluster(Path root, int size, Properties extra) throws IOException {
     this.root = root;
+    this.extra = extra;
+    this.initialSize = size;
     StringJoiner peers = new StringJoiner(",");
     // All ports in one call, every socket held until all are chosen: no port is handed out twice.
     int[] ports = freePorts(2 * size);
@@ -38,6 +43,49 @@ public final class MiniCluster implements AutoCloseable {
       p.setProperty("data.dir", root.resolve("n" + id).toString());
       p.putAll(extra);
       configs.put(id, p);
+    }
+    this.peers = peers.toString();
+  }
+
+  /**
+   * Prepares one more node (not started, not registered): its configuration lists the existing peers plus
+   * itself and the cluster's metadata voter count, as an operator would write it. The existing nodes'
+   * configurations do not change.
+   *
+   * @return the new node's id
+   */
+  public synchronized int prepareNode() throws IOException {
+    int id = ids.stream().mapToInt(Integer::intValue).max().orElse(0) + 1;
+    int[] ports = freePorts(2);
+    peers = peers + "," + id + "=127.0.0.1:" + ports[0] + ":" + ports[1];
+    Properties p = new Properties();
+    p.setProperty("node.id", String.valueOf(id));
+    p.setProperty("peers", peers);
+    p.setProperty("data.dir", root.resolve("n" + id).toString());
+    p.setProperty("metadata.voters", String.valueOf(Math.min(NodeConfig.DEFAULT_METADATA_VOTERS, initialSize)));
+    p.putAll(extra);
+    configs.put(id, p);
+    ids.add(id);
+    return id;
+  }
+
+  /** The raft port of a node. */
+  public int raftPort(int id) {
+    return NodeConfig.of(configs.get(id)).self().raftPort();
+  }
+
+  /** Deletes a stopped node's data directory (a disk replaced, or a node wiped). */
+  public void wipe(int id) throws IOException {
+    if (isRunning(id)) {
+      throw new IllegalStateException("node " + id + " is running");
+    }
+    Path dir = dataDir(id);
+    if (java.nio.file.Files.exists(dir)) {
+      try (var walk = java.nio.file.Files.walk(dir)) {
+        for (Path f : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
+          java.nio.file.Files.delete(f);
+        }
+      }
     }
   }
 
@@ -72,7 +120,7 @@ public final class MiniCluster implements AutoCloseable {
   }
 
   public List<Integer> ids() {
-    return ids;
+    return List.copyOf(ids);
   }
 
   public boolean isRunning(int id) {

@@ -119,6 +119,28 @@ public interface ClusterControl {
   }
 
   /**
+   * An admin client of the cluster (membership nemeses reassign partitions with it).
+   *
+   * @return the admin client
+   * @throws UnsupportedOperationException when this cluster has none
+   */
+  default io.ratislog.client.Admin admin() {
+    throw new UnsupportedOperationException("no admin client");
+  }
+
+  /**
+   * Deletes a stopped node's data directory, except the given paths (relative to it), as a replaced
+   * disk or an operator's {@code rm -rf} would.
+   *
+   * @param id   node id
+   * @param keep relative paths to keep (e.g. the metadata group's Raft directory)
+   * @throws IllegalStateException when the node is running
+   */
+  default void wipeData(int id, java.util.Set<java.nio.file.Path> keep) {
+    throw new UnsupportedOperationException("cannot wipe node data");
+  }
+
+  /**
    * Real network faults between the nodes, when this cluster can make them.
    *
    * @return the control, or empty (e.g. every node on 127.0.0.1)

@@ -321,6 +321,27 @@ public final class ProcessCluster implements ClusterControl, AutoCloseable {
     LOG.info("node {} resumed (pid {})", id, n.process.pid());
   }
 
+  @Override
+  public synchronized void wipeData(int id, java.util.Set<Path> keep) {
+    Node n = node(id);
+    if (n.alive()) {
+      throw new IllegalStateException("node " + id + " is running: stop it before wiping its data");
+    }
+    Path data = n.dir.resolve("data");
+    List<Path> kept = keep.stream().map(data::resolve).toList();
+    try (var walk = Files.walk(data)) {
+      for (Path f : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
+        boolean protect = f.equals(data) || kept.stream().anyMatch(k -> f.startsWith(k) || k.startsWith(f));
+        if (!protect) {
+          Files.delete(f);
+        }
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot wipe the data of node " + id, e);
+    }
+    LOG.info("node {}: data wiped (kept {})", id, keep);
+  }
+
   /** Kills every node with SIGKILL. */
   public void killAll() {
     for (int id : nodeIds()) {

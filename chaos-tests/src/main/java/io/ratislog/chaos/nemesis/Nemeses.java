@@ -12,7 +12,9 @@ import java.util.Locale;
  * namespaces, {@link PartitionNemesis}) and {@code packet-loss} (netfilter {@code statistic} match) when
  * the cluster runs in namespaces; {@code torn-*}/{@code corrupt-*} (the files of a killed node damaged
  * before it restarts, {@link DiskFaultNemesis}); {@code clock-skew} (libfaketime in every node, wall
- * clock only, {@link ClockSkewNemesis}). Not made real here: client-to-node partitions (clients always
+ * clock only, {@link ClockSkewNemesis}); {@code reassign} and {@code wipe-rejoin} (membership changes through
+ * the admin API, the latter with the node's data directory really deleted, {@link WipeRejoinNemesis}) on any
+ * cluster. Not made real here: client-to-node partitions (clients always
  * reach every node, by design), delay and reordering ({@code tc netem}: no {@code sch_netem} in this
  * kernel), one-way partitions, and loss of unsynced writes at power failure ({@code kill -9} keeps the
  * page cache; see docs/CHAOS.md).
@@ -22,7 +24,7 @@ public final class Nemeses {
   public static final List<String> NAMES = List.of("kill", "kill-leader", "kill-meta-leader", "pause",
       "pause-leader", "kill-all", "partition-one", "partition-majority", "partition-bridge", "partition-leader",
       "torn-segment", "corrupt-segment", "torn-raft-log", "corrupt-raft-log", "clock-skew", "packet-loss", "lose-unsynced",
-      "lose-unsynced-all");
+      "lose-unsynced-all", "reassign", "wipe-rejoin");
 
   private Nemeses() {}
 
@@ -59,6 +61,8 @@ public final class Nemeses {
         case "partition-majority" -> new PartitionNemesis(PartitionNemesis.Kind.MAJORITY);
         case "partition-bridge" -> new PartitionNemesis(PartitionNemesis.Kind.BRIDGE);
         case "partition-leader" -> new PartitionNemesis(PartitionNemesis.Kind.LEADER);
+        case "reassign" -> new ReassignNemesis();
+        case "wipe-rejoin" -> new WipeRejoinNemesis();
         default -> throw new IllegalArgumentException("unknown nemesis '" + name + "' (known: " + NAMES + ")");
       });
     }

@@ -59,7 +59,8 @@ import picocli.CommandLine.Spec;
 @Command(name = "logctl", mixinStandardHelpOptions = true, version = "logctl 0.1.0",
     description = "Administer and use a ratislog cluster.",
     subcommands = {LogCtl.TopicCommand.class, LogCtl.ProduceCommand.class, LogCtl.ConsumeCommand.class,
-        LogCtl.ClusterCommand.class, LogCtl.GroupCommand.class, ProcessCommand.class})
+        LogCtl.ClusterCommand.class, LogCtl.GroupCommand.class, MembershipCommands.PartitionCommand.class,
+        ProcessCommand.class})
 public final class LogCtl implements Callable<Integer> {
   /** The bootstrap used when none is given. */
   public static final String DEFAULT_BOOTSTRAP = "127.0.0.1:9091";
@@ -814,7 +815,7 @@ public final class LogCtl implements Callable<Integer> {
 
   /** {@code logctl cluster status}. */
   @Command(name = "cluster", mixinStandardHelpOptions = true, description = "Cluster information.",
-      subcommands = {ClusterStatus.class})
+      subcommands = {ClusterStatus.class, MembershipCommands.AddNode.class, MembershipCommands.RemoveNode.class})
   static final class ClusterCommand implements Callable<Integer> {
     @ParentCommand
     LogCtl root;
@@ -823,7 +824,7 @@ public final class LogCtl implements Callable<Integer> {
 
     @Override
     public Integer call() {
-      throw new CommandLine.ParameterException(spec.commandLine(), "missing subcommand: status");
+      throw new CommandLine.ParameterException(spec.commandLine(), "missing subcommand: status, add-node or remove-node");
     }
   }
 

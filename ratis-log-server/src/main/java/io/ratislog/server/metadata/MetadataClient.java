@@ -67,6 +67,14 @@ public final class MetadataClient implements Closeable {
         .thenApply(reply -> parse(reply, MetadataQueryResult.parser()));
   }
 
+  /** Reads the node registry through the leader (linearizable). */
+  public CompletableFuture<MetadataQueryResult> queryNodes() {
+    MetadataQuery q = MetadataQuery.newBuilder().setNodes(true).build();
+    return client.async().sendReadOnly(ShadedBytes.toMessage(q))
+        .orTimeout(timeoutMs, TimeUnit.MILLISECONDS)
+        .thenApply(reply -> parse(reply, MetadataQueryResult.parser()));
+  }
+
   private static <T> T parse(RaftClientReply reply, com.google.protobuf.Parser<T> parser) {
     if (!reply.isSuccess()) {
       throw new IllegalStateException("metadata group: " + reply.getException());

@@ -6,6 +6,11 @@ import io.ratislog.server.entries.DeleteTopicCommand;
 import io.ratislog.server.entries.MetadataCommand;
 import io.ratislog.server.entries.MetadataResult;
 import io.ratislog.server.entries.MetadataSnapshot;
+import io.ratislog.server.entries.NodeRecord;
+import io.ratislog.server.entries.PartitionPlacement;
+import io.ratislog.server.entries.ReassignPartitionCommand;
+import io.ratislog.server.entries.CompleteReassignmentCommand;
+import io.ratislog.server.entries.RemoveNodeCommand;
 import io.ratislog.server.entries.GroupRecord;
 import io.ratislog.server.entries.TopicRecord;
 import io.ratislog.server.entries.TransactionRecord;
@@ -13,6 +18,8 @@ import io.ratislog.server.txn.TransactionTable;
 import io.ratislog.server.group.GroupTable;
 import io.ratislog.server.raft.GroupIds;
 import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.Set;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -21,8 +28,9 @@ import java.util.TreeMap;
 /**
  * The cluster's metadata as the metadata group's state machine holds it: topics with their partitions'
  * placement, the producer-id counter (ids are never reused, so a session can always be told apart), and the
- * consumer groups' membership, generations and assignments ({@link GroupTable}), and the transaction
- * coordinator's records ({@link TransactionTable}). A pure, deterministic function of the applied commands: the same commands in the same order give
+ * consumer groups' membership, generations and assignments ({@link GroupTable}), the transaction
+ * coordinator's records ({@link TransactionTable}), and the node registry ({@link NodeRegistry}) with partition
+ * reassignments. A pure, deterministic function of the applied commands: the same commands in the same order give
  * the same state on every replica. Readers get immutable copies; {@link #apply} runs on the apply thread only.
  */
 public final class MetadataState {
@@ -31,6 +39,7 @@ public final class MetadataState {
   private long nextProducerId = 1;
   private final GroupTable groups = new GroupTable();
   private final TransactionTable transactions = new TransactionTable();
+  private final NodeRegistry registry = new NodeRegistry();
 
   /** Applies one command and answers what happened. */
   public synchronized MetadataResult apply(MetadataCommand command) {
@@ -46,6 +55,10 @@ public final class MetadataState {
       case END_TXN -> transactions.end(command.getEndTxn());
       case COMPLETE_TXN -> transactions.complete(command.getCompleteTxn());
       case ABORT_EXPIRED_TXN -> transactions.abortExpired(command.getAbortExpiredTxn());
+      case REGISTER_NODE -> registry.register(command.getRegisterNode(), nextTopicId);
+      case REMOVE_NODE -> removeNode(command.getRemoveNode());
+      case REASSIGN_PARTITION -> reassign(command.getReassignPartition());
+      case COMPLETE_REASSIGNMENT -> completeReassignment(command.getCompleteReassignment());
       case KIND_NOT_SET -> error(ErrorCode.INVALID_REQUEST, "empty metadata command");
     };
   }
@@ -86,7 +99,87 @@ public final class MetadataState {
     return MetadataResult.newBuilder().setTopic(removed).build();
   }
 
-  private static MetadataResult error(ErrorCode code, String message) {
+  private MetadataResult removeNode(RemoveNodeCommand c) {
+    registry.seed(c.getBootstrapList());
+    List<String> placed = placementsOf(c.getNodeId());
+    if (!placed.isEmpty() && registry.contains(c.getNodeId())) {
+      return error(ErrorCode.NODE_IN_USE, "node " + c.getNodeId() + " holds " + placed.size() + " replica(s) ("
+          + String.join(", ", placed.subList(0, Math.min(5, placed.size()))) + (placed.size() > 5 ? ", ..." : "")
+          + "): reassign them first (logctl cluster remove-node " + c.getNodeId() + " --drain)");
+    }
+    return registry.remove(c.getNodeId());
+  }
+
+  /** The partitions ({@code topic-p}) whose replicas or reassignment target include the node. */
+  private List<String> placementsOf(int nodeId) {
+    List<String> out = new ArrayList<>();
+    for (TopicRecord t : topics.values()) {
+      for (int p = 0; p < t.getPartitionsCount(); p++) {
+        PartitionPlacement pl = t.getPartitions(p);
+        if (pl.getReplicasList().contains(nodeId) || pl.getTargetReplicasList().contains(nodeId)) {
+          out.add(t.getName() + "-" + p);
+        }
+      }
+    }
+    return out;
+  }
+
+  private MetadataResult reassign(ReassignPartitionCommand c) {
+    registry.seed(c.getBootstrapList());
+    TopicRecord t = topics.get(c.getTopic());
+    if (t == null) {
+      return error(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, "topic '" + c.getTopic() + "' does not exist");
+    }
+    if (c.getPartition() < 0 || c.getPartition() >= t.getPartitionsCount()) {
+      return error(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, "topic '" + c.getTopic() + "' has no partition " + c.getPartition());
+    }
+    if (c.getReplicasCount() == 0) {
+      return error(ErrorCode.INVALID_REPLICATION_FACTOR, "a partition needs at least one replica");
+    }
+    Set<Integer> seen = new HashSet<>();
+    for (int id : c.getReplicasList()) {
+      if (!seen.add(id)) {
+        return error(ErrorCode.INVALID_REQUEST, "node " + id + " is listed twice in " + c.getReplicasList());
+      }
+      if (!registry.contains(id)) {
+        return error(ErrorCode.UNKNOWN_NODE, "node " + id + " is not registered");
+      }
+    }
+    PartitionPlacement current = t.getPartitions(c.getPartition());
+    if (current.getTargetReplicasCount() > 0) {
+      if (current.getTargetReplicasList().equals(c.getReplicasList())) {
+        return MetadataResult.newBuilder().setTopic(t).build(); // the same request again
+      }
+      return error(ErrorCode.REASSIGNMENT_IN_PROGRESS, c.getTopic() + "-" + c.getPartition() + " is moving from "
+          + current.getReplicasList() + " to " + current.getTargetReplicasList());
+    }
+    if (current.getReplicasList().equals(c.getReplicasList())) {
+      return MetadataResult.newBuilder().setTopic(t).build(); // nothing to do
+    }
+    PartitionPlacement next = current.toBuilder().clearTargetReplicas().addAllTargetReplicas(c.getReplicasList()).build();
+    TopicRecord updated = t.toBuilder().setPartitions(c.getPartition(), next).build();
+    topics.put(updated.getName(), updated);
+    return MetadataResult.newBuilder().setTopic(updated).build();
+  }
+
+  private MetadataResult completeReassignment(CompleteReassignmentCommand c) {
+    TopicRecord t = topics.get(c.getTopic());
+    if (t == null || t.getTopicId() != c.getTopicId() || c.getPartition() < 0 || c.getPartition() >= t.getPartitionsCount()) {
+      return error(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, "no partition " + c.getTopic() + "-" + c.getPartition()
+          + " of topic id " + c.getTopicId());
+    }
+    PartitionPlacement current = t.getPartitions(c.getPartition());
+    if (!current.getTargetReplicasList().equals(c.getReplicasList())) {
+      return error(ErrorCode.REASSIGNMENT_IN_PROGRESS, c.getTopic() + "-" + c.getPartition() + " is not moving to "
+          + c.getReplicasList() + " (target " + current.getTargetReplicasList() + ")");
+    }
+    PartitionPlacement next = PartitionPlacement.newBuilder().addAllReplicas(c.getReplicasList()).build();
+    TopicRecord updated = t.toBuilder().setPartitions(c.getPartition(), next).build();
+    topics.put(updated.getName(), updated);
+    return MetadataResult.newBuilder().setTopic(updated).build();
+  }
+
+  static MetadataResult error(ErrorCode code, String message) {
     return MetadataResult.newBuilder().setErrorCode(code.getNumber()).setErrorMessage(message).build();
   }
 
@@ -94,6 +187,21 @@ public final class MetadataState {
     Map<String, Integer> counts = new TreeMap<>();
     topics.forEach((name, t) -> counts.put(name, t.getPartitionsCount()));
     return counts;
+  }
+
+  /** Whether the node registry was seeded (until then the configured peers are the cluster). */
+  public synchronized boolean registrySeeded() {
+    return registry.seeded();
+  }
+
+  /** Every registered node, by id (empty until seeded). */
+  public synchronized List<NodeRecord> nodes() {
+    return registry.all();
+  }
+
+  /** A registered node. */
+  public synchronized Optional<NodeRecord> node(int id) {
+    return registry.get(id);
   }
 
   /** A consumer group, if it exists. */
@@ -131,7 +239,8 @@ public final class MetadataState {
 
   public synchronized MetadataSnapshot toSnapshot() {
     return MetadataSnapshot.newBuilder().setNextTopicId(nextTopicId).setNextProducerId(nextProducerId)
-        .addAllTopics(topics.values()).addAllGroups(groups.groups()).addAllTransactions(transactions.all()).build();
+        .addAllTopics(topics.values()).addAllGroups(groups.groups()).addAllTransactions(transactions.all())
+        .addAllNodes(registry.all()).build();
   }
 
   public synchronized void restore(MetadataSnapshot snapshot) {
@@ -143,5 +252,6 @@ public final class MetadataState {
     nextProducerId = Math.max(1, snapshot.getNextProducerId());
     groups.restore(snapshot.getGroupsList());
     transactions.restore(snapshot.getTransactionsList());
+    registry.restore(snapshot.getNodesList());
   }
 }

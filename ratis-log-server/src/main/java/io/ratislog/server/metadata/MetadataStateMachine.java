@@ -122,6 +122,8 @@ public final class MetadataStateMachine extends BaseStateMachine {
         } else {
           state.transaction(q.getTransactionalId()).ifPresent(r::addTransactions);
         }
+      } else if (q.getNodes()) {
+        r.addAllNodes(state.nodes());
       } else if (q.getGroups()) {
         if (q.getGroup().isEmpty()) {
           r.addAllGroups(state.groups());

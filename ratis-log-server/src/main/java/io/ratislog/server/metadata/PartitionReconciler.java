@@ -1,7 +1,9 @@
 package io.ratislog.server.metadata;
 
 import io.ratislog.server.config.NodeConfig;
-import io.ratislog.server.config.PeerInfo;
+import io.ratislog.server.entries.NodeRecord;
+import io.ratislog.server.membership.ClusterNodes;
+import io.ratislog.server.membership.RaftPeers;
 import io.ratislog.server.entries.PartitionPlacement;
 import io.ratislog.server.entries.TopicRecord;
 import io.ratislog.server.raft.GroupIds;
@@ -16,8 +18,6 @@ import org.apache.ratis.protocol.ClientId;
 import org.apache.ratis.protocol.GroupManagementRequest;
 import org.apache.ratis.protocol.RaftGroup;
 import org.apache.ratis.protocol.RaftGroupId;
-import org.apache.ratis.protocol.RaftPeer;
-import org.apache.ratis.protocol.RaftPeerId;
 import org.apache.ratis.protocol.exceptions.AlreadyExistsException;
 import org.apache.ratis.server.RaftServer;
 import org.slf4j.Logger;
@@ -25,12 +25,15 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Makes this node's Raft server host exactly the partition groups the metadata places on it: it adds a group
- * for every placed partition it lacks, and removes (with its data) a group whose topic was deleted. Every node
+ * for every placed partition it lacks, and removes (with its data) a group whose topic was deleted or whose
+ * replicas no longer include this node (after a reassignment completed). Every node
  * does this for itself from its own replica of the metadata, so a group forms as soon as a quorum of its
  * replicas applied the topic's creation, and a node that was down catches up when it returns.
  *
- * <p>Invariant: a group is removed only when its topic id is below the metadata's next topic id and no topic
- * has that id, i.e. only when this replica of the metadata has seen the topic both created and deleted.
+ * <p>Invariant: a group is removed only when its topic id is below the metadata's next topic id and either no
+ * topic has that id (this replica of the metadata saw the topic created and deleted) or the partition's
+ * replicas and reassignment target both exclude this node (a reassignment is completed in the metadata only
+ * after the group's Raft configuration excluded the node).
  */
 public final class PartitionReconciler implements Closeable {
   private static final Logger LOG = LoggerFactory.getLogger(PartitionReconciler.class);
@@ -39,6 +42,10 @@ public final class PartitionReconciler implements Closeable {
   private final NodeConfig config;
   private final MetadataState metadata;
   private final RaftServer server;
+  private final ClusterNodes nodes;
+  private final String storageId;
+  private final java.util.Set<RaftGroupId> warnedLost = java.util.concurrent.ConcurrentHashMap.newKeySet();
+  private final Map<RaftGroupId, java.util.concurrent.CompletableFuture<?>> removing = new java.util.concurrent.ConcurrentHashMap<>();
   private final ClientId clientId = ClientId.randomId();
   private final AtomicLong callIds = new AtomicLong();
   private final Thread thread;
@@ -46,10 +53,13 @@ public final class PartitionReconciler implements Closeable {
   private boolean pending;
   private volatile boolean closed;
 
-  public PartitionReconciler(NodeConfig config, MetadataState metadata, RaftServer server) {
+  public PartitionReconciler(NodeConfig config, MetadataState metadata, RaftServer server, ClusterNodes nodes,
+                             String storageId) {
     this.config = config;
     this.metadata = metadata;
     this.server = server;
+    this.nodes = nodes;
+    this.storageId = storageId;
     this.thread = new Thread(this::run, "partition-reconciler-" + config.nodeId());
     this.thread.setDaemon(true);
   }
@@ -86,45 +96,80 @@ public final class PartitionReconciler implements Closeable {
     }
   }
 
-  /** One pass: add missing groups, remove deleted topics' groups. */
+  /**
+   * One pass: add missing groups, remove groups this node no longer holds a replica of.
+   *
+   * <p>A replica is created in one of two ways. An <em>initial</em> replica (this node is in the placement's
+   * replicas) is created with the whole replica set as its Raft configuration, as at topic creation; this is
+   * only done when this node's storage existed when the topic was created (see {@link #trustsInitial}), so
+   * that a node that lost its data never votes in a group as if it remembered. A <em>joining</em> replica
+   * (this node is in a reassignment's target but not yet a replica) is created with an empty configuration:
+   * it waits, voting in nothing, until the partition's leader adds it to the group and it catches up.
+   */
   void reconcile() {
     Map<RaftGroupId, RaftGroup> wanted = new HashMap<>();
+    Map<RaftGroupId, String> lost = new HashMap<>();
     for (TopicRecord t : metadata.topics()) {
       for (int p = 0; p < t.getPartitionsCount(); p++) {
         PartitionPlacement placement = t.getPartitions(p);
+        RaftGroupId gid = GroupIds.partition(t.getTopicId(), p);
         if (placement.getReplicasList().contains(config.nodeId())) {
-          RaftGroupId gid = GroupIds.partition(t.getTopicId(), p);
-          wanted.put(gid, RaftGroup.valueOf(gid, peers(placement)));
+          if (trustsInitial(t)) {
+            wanted.put(gid, RaftGroup.valueOf(gid, RaftPeers.of(placement.getReplicasList(), nodes)));
+          } else {
+            lost.put(gid, t.getName() + "-" + p);
+          }
+        } else if (placement.getTargetReplicasList().contains(config.nodeId())) {
+          wanted.put(gid, RaftGroup.valueOf(gid)); // joining: no configuration until the leader adds it
         }
       }
     }
     List<RaftGroupId> hosted = new ArrayList<>();
     server.getGroupIds().forEach(hosted::add);
     for (Map.Entry<RaftGroupId, RaftGroup> e : wanted.entrySet()) {
-      if (!hosted.contains(e.getKey()) && !closed) {
+      // A group whose removal is still under way keeps its directory until it is gone: never re-add it meanwhile.
+      if (!hosted.contains(e.getKey()) && !removing.containsKey(e.getKey()) && !closed) {
         add(e.getValue());
+      }
+    }
+    for (Map.Entry<RaftGroupId, String> e : lost.entrySet()) {
+      if (!hosted.contains(e.getKey()) && warnedLost.add(e.getKey())) {
+        LOG.error("node {} is a replica of {} but has no data for it (its storage is newer than the topic, or not "
+            + "registered yet): it will not re-create the replica; remove it from the partition and add it back "
+            + "(logctl partition reassign)", config.nodeId(), e.getValue());
       }
     }
     long nextTopicId = metadata.nextTopicId();
     for (RaftGroupId gid : hosted) {
-      if (GroupIds.isPartition(gid) && !wanted.containsKey(gid) && GroupIds.topicIdOf(gid) < nextTopicId && !closed) {
-        boolean topicLives = metadata.topics().stream().anyMatch(t -> t.getTopicId() == GroupIds.topicIdOf(gid));
-        if (!topicLives) {
-          remove(gid);
-        }
+      if (!GroupIds.isPartition(gid) || wanted.containsKey(gid) || lost.containsKey(gid) || removing.containsKey(gid)
+          || closed) {
+        continue;
+      }
+      long topicId = GroupIds.topicIdOf(gid);
+      if (topicId >= nextTopicId) {
+        continue; // this replica of the metadata has not seen the topic yet
+      }
+      TopicRecord topic = metadata.topics().stream().filter(t -> t.getTopicId() == topicId).findFirst().orElse(null);
+      if (topic == null) {
+        remove(gid, "of deleted topic id " + topicId);
+      } else if (GroupIds.partitionOf(gid) < topic.getPartitionsCount()) {
+        remove(gid, "of " + topic.getName() + "-" + GroupIds.partitionOf(gid) + ", moved to "
+            + topic.getPartitions(GroupIds.partitionOf(gid)).getReplicasList());
       }
     }
   }
 
-  private List<RaftPeer> peers(PartitionPlacement placement) {
-    List<RaftPeer> peers = new ArrayList<>();
-    int preferred = placement.getReplicas(0);
-    for (int id : placement.getReplicasList()) {
-      PeerInfo p = config.peer(id);
-      peers.add(RaftPeer.newBuilder().setId(RaftPeerId.valueOf(String.valueOf(id))).setAddress(p.raftAddress())
-          .setPriority(id == preferred ? 1 : 0).build());
+  /**
+   * Whether this node may create its initial replica of the topic from scratch: its registered storage is
+   * the one it has now, and existed when the topic was created. Before the registry is seeded (a new
+   * cluster) every node is trusted.
+   */
+  private boolean trustsInitial(TopicRecord topic) {
+    if (!metadata.registrySeeded()) {
+      return true;
     }
-    return peers;
+    NodeRecord self = metadata.node(config.nodeId()).orElse(null);
+    return self != null && self.getStorageId().equals(storageId) && topic.getTopicId() >= self.getFirstTopicId();
   }
 
   private void add(RaftGroup group) {
@@ -140,14 +185,33 @@ public final class PartitionReconciler implements Closeable {
     }
   }
 
-  private void remove(RaftGroupId gid) {
-    try {
-      server.groupManagementAsync(GroupManagementRequest.newRemove(clientId, server.getId(), callIds.incrementAndGet(),
-          gid, true, false)).get(30, TimeUnit.SECONDS);
-      LOG.info("node {} removed partition group {} of deleted topic id {}", config.nodeId(), gid, GroupIds.topicIdOf(gid));
-    } catch (Exception e) {
-      LOG.warn("cannot remove partition group {}: {}", gid, rootCause(e).toString());
-    }
+  /**
+   * Removes a group and deletes its data in the background: closing a division can take a while (Ratis waits
+   * for its pending requests), and must not hold up the other groups' reconciliation.
+   */
+  private void remove(RaftGroupId gid, String why) {
+    // Ratis closes the division on the calling thread: call it from a thread of its own.
+    java.util.concurrent.CompletableFuture<Object> f = new java.util.concurrent.CompletableFuture<>();
+    removing.put(gid, f);
+    Thread t0 = new Thread(() -> {
+      try {
+        f.complete(server.groupManagementAsync(GroupManagementRequest.newRemove(clientId, server.getId(),
+            callIds.incrementAndGet(), gid, true, false)).get());
+      } catch (Exception e) {
+        f.completeExceptionally(e);
+      }
+    }, "remove-" + gid);
+    t0.setDaemon(true);
+    t0.start();
+    f.whenComplete((r, t) -> {
+      removing.remove(gid);
+      if (t != null) {
+        LOG.warn("cannot remove partition group {}: {}", gid, rootCause(t).toString());
+      } else {
+        LOG.info("node {} removed its replica (and data) of partition group {} {}", config.nodeId(), gid, why);
+      }
+      trigger();
+    });
   }
 
   private static Throwable rootCause(Throwable t) {

@@ -27,6 +27,16 @@ import io.ratislog.server.entries.DeleteTopicCommand;
 import io.ratislog.server.entries.MetadataCommand;
 import io.ratislog.server.entries.MetadataResult;
 import io.ratislog.server.entries.TopicRecord;
+import io.ratislog.proto.AddNodeRequest;
+import io.ratislog.proto.AddNodeResponse;
+import io.ratislog.proto.DescribeReassignmentRequest;
+import io.ratislog.proto.DescribeReassignmentResponse;
+import io.ratislog.proto.ReassignPartitionRequest;
+import io.ratislog.proto.ReassignPartitionResponse;
+import io.ratislog.proto.RemoveNodeRequest;
+import io.ratislog.proto.RemoveNodeResponse;
+import io.ratislog.server.membership.ClusterNodes;
+import io.ratislog.server.membership.MembershipController;
 import io.ratislog.server.metadata.MetadataClient;
 import io.ratislog.server.metadata.MetadataState;
 import io.ratislog.server.metadata.Placement;
@@ -60,18 +70,25 @@ public final class AdminServiceImpl extends AdminServiceGrpc.AdminServiceImplBas
   private final MetadataState metadata;
   private final MetadataClient metadataClient;
   private final PartitionRouter router;
-  private final Function<Integer, ManagedChannel> peerChannels;
-  private final Map<Integer, ManagedChannel> channels = new ConcurrentHashMap<>();
+  private final ClusterNodes nodes;
+  private final MembershipRpc membershipRpc;
+  /** Channels to other nodes' client ports, by {@code host:port} (a re-registered node may move). */
+  private final Function<String, ManagedChannel> peerChannels;
+  private final Map<String, ManagedChannel> channels = new ConcurrentHashMap<>();
 
-  public AdminServiceImpl(NodeConfig config, RaftServer server, MetadataState metadata, MetadataClient metadataClient) {
+  public AdminServiceImpl(NodeConfig config, RaftServer server, MetadataState metadata, MetadataClient metadataClient,
+                          MembershipController membership) {
     this.config = config;
     this.server = server;
     this.metadata = metadata;
     this.metadataClient = metadataClient;
+    this.nodes = new ClusterNodes(config, metadata);
     this.router = new PartitionRouter(config, server, metadata);
-    this.peerChannels = id -> channels.computeIfAbsent(id, k -> {
-      PeerInfo p = config.peer(k);
-      return io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder.forAddress(p.host(), p.clientPort()).usePlaintext().build();
+    this.membershipRpc = new MembershipRpc(config, server, metadata, metadataClient, membership, nodes, router);
+    this.peerChannels = address -> channels.computeIfAbsent(address, k -> {
+      int colon = k.lastIndexOf(':');
+      return io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder.forAddress(k.substring(0, colon),
+          Integer.parseInt(k.substring(colon + 1))).usePlaintext().build();
     });
   }
 
@@ -87,14 +104,14 @@ public final class AdminServiceImpl extends AdminServiceGrpc.AdminServiceImplBas
           "partitions must be in 1.." + MAX_PARTITIONS_PER_TOPIC + ", got " + request.getPartitions())).build());
       return;
     }
-    int nodes = config.peers().size();
-    int rf = request.getReplicationFactor() == 0 ? Math.min(3, nodes) : request.getReplicationFactor();
-    if (rf < 1 || rf > nodes) {
+    List<Integer> ids = nodes.all().stream().map(PeerInfo::id).toList();
+    int count = ids.size();
+    int rf = request.getReplicationFactor() == 0 ? Math.min(3, count) : request.getReplicationFactor();
+    if (rf < 1 || rf > count) {
       reply(out, CreateTopicResponse.newBuilder().setError(Errors.of(ErrorCode.INVALID_REPLICATION_FACTOR,
-          "replication factor must be in 1.." + nodes + " (the cluster has " + nodes + " nodes), got " + rf)).build());
+          "replication factor must be in 1.." + count + " (the cluster has " + count + " nodes), got " + rf)).build());
       return;
     }
-    List<Integer> ids = config.peers().stream().map(PeerInfo::id).toList();
     MetadataCommand command = MetadataCommand.newBuilder().setCreateTopic(CreateTopicCommand.newBuilder()
         .setName(request.getName())
         .setReplicationFactor(rf)
@@ -160,7 +177,7 @@ public final class AdminServiceImpl extends AdminServiceGrpc.AdminServiceImplBas
 
   private DescribeTopicResponse describeResponse(TopicRecord t) {
     DescribeTopicResponse.Builder b = DescribeTopicResponse.newBuilder().setError(Errors.NONE).setTopic(describe(t));
-    for (PeerInfo p : config.peers()) {
+    for (PeerInfo p : nodes.all()) {
       b.addNodes(router.node(p.id()));
     }
     return b.build();
@@ -177,6 +194,7 @@ public final class AdminServiceImpl extends AdminServiceGrpc.AdminServiceImplBas
       b.addPartitions(PartitionDescription.newBuilder()
           .setPartition(p)
           .addAllReplicas(t.getPartitions(p).getReplicasList())
+          .addAllTargetReplicas(t.getPartitions(p).getTargetReplicasList())
           .setLeader(leaderOf(gid))
           .setRaftGroupId(gid.getUuid().toString()));
     }
@@ -197,12 +215,13 @@ public final class AdminServiceImpl extends AdminServiceGrpc.AdminServiceImplBas
   @Override
   public void describeCluster(DescribeClusterRequest request, StreamObserver<DescribeClusterResponse> out) {
     List<CompletableFuture<NodeStatus>> statuses = new ArrayList<>();
-    int voters = config.metadataVoterCount();
-    for (int i = 0; i < config.peers().size(); i++) {
-      PeerInfo p = config.peers().get(i);
-      boolean voter = i < voters;
+    MetadataRoles roles = metadataRoles();
+    Map<Integer, Integer> replicas = membershipRpc.replicaCounts();
+    for (PeerInfo p : nodes.all()) {
       Node node = router.node(p.id());
-      statuses.add(ping(p.id()).thenApply(up -> NodeStatus.newBuilder().setNode(node).setUp(up).setMetadataVoter(voter).build()));
+      statuses.add(ping(p).thenApply(up -> NodeStatus.newBuilder().setNode(node).setUp(up)
+          .setMetadataVoter(roles.voters().contains(p.id())).setMetadataListener(roles.listeners().contains(p.id()))
+          .setRaftPort(p.raftPort()).setReplicaCount(replicas.getOrDefault(p.id(), 0)).build()));
     }
     CompletableFuture.allOf(statuses.toArray(new CompletableFuture[0])).whenComplete((v, t) -> {
       DescribeClusterResponse.Builder b = DescribeClusterResponse.newBuilder().setError(Errors.NONE)
@@ -212,12 +231,54 @@ public final class AdminServiceImpl extends AdminServiceGrpc.AdminServiceImplBas
     });
   }
 
-  private CompletableFuture<Boolean> ping(int id) {
+  /** The metadata group's voters and listeners as this node's replica of it holds them. */
+  record MetadataRoles(java.util.Set<Integer> voters, java.util.Set<Integer> listeners) {}
+
+  MetadataRoles metadataRoles() {
+    java.util.Set<Integer> voters = new java.util.TreeSet<>();
+    java.util.Set<Integer> listeners = new java.util.TreeSet<>();
+    try {
+      var conf = server.getDivision(GroupIds.metadata()).getRaftConf();
+      conf.getCurrentPeers(org.apache.ratis.proto.RaftProtos.RaftPeerRole.FOLLOWER)
+          .forEach(p -> voters.add(Integer.parseInt(p.getId().toString())));
+      conf.getCurrentPeers(org.apache.ratis.proto.RaftProtos.RaftPeerRole.LISTENER)
+          .forEach(p -> listeners.add(Integer.parseInt(p.getId().toString())));
+    } catch (IOException | RuntimeException e) {
+      LOG.debug("no metadata configuration: {}", e.toString());
+    }
+    return new MetadataRoles(voters, listeners);
+  }
+
+  @Override
+  public void addNode(AddNodeRequest request, StreamObserver<AddNodeResponse> out) {
+    membershipRpc.addNode(request).whenComplete((r, t) -> reply(out, t == null ? r
+        : AddNodeResponse.newBuilder().setError(Errors.of(ErrorCode.INTERNAL_ERROR, t.toString())).build()));
+  }
+
+  @Override
+  public void removeNode(RemoveNodeRequest request, StreamObserver<RemoveNodeResponse> out) {
+    membershipRpc.removeNode(request, metadataRoles().voters()).whenComplete((r, t) -> reply(out, t == null ? r
+        : RemoveNodeResponse.newBuilder().setError(Errors.of(ErrorCode.INTERNAL_ERROR, t.toString())).build()));
+  }
+
+  @Override
+  public void reassignPartition(ReassignPartitionRequest request, StreamObserver<ReassignPartitionResponse> out) {
+    membershipRpc.reassign(request).whenComplete((r, t) -> reply(out, t == null ? r
+        : ReassignPartitionResponse.newBuilder().setError(Errors.of(ErrorCode.INTERNAL_ERROR, t.toString())).build()));
+  }
+
+  @Override
+  public void describeReassignment(DescribeReassignmentRequest request, StreamObserver<DescribeReassignmentResponse> out) {
+    reply(out, membershipRpc.describe(request));
+  }
+
+  private CompletableFuture<Boolean> ping(PeerInfo peer) {
+    int id = peer.id();
     if (id == config.nodeId()) {
       return CompletableFuture.completedFuture(true);
     }
     CompletableFuture<Boolean> f = new CompletableFuture<>();
-    AdminServiceGrpc.newStub(peerChannels.apply(id)).withDeadlineAfter(1, TimeUnit.SECONDS)
+    AdminServiceGrpc.newStub(peerChannels.apply(peer.clientAddress())).withDeadlineAfter(1, TimeUnit.SECONDS)
         .ping(PingRequest.getDefaultInstance(), new StreamObserver<>() {
           @Override
           public void onNext(PingResponse value) {

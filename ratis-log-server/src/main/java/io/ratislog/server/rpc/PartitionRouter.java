@@ -6,6 +6,7 @@ import io.ratislog.proto.Node;
 import io.ratislog.server.config.NodeConfig;
 import io.ratislog.server.config.PeerInfo;
 import io.ratislog.server.entries.TopicRecord;
+import io.ratislog.server.membership.ClusterNodes;
 import io.ratislog.server.metadata.MetadataState;
 import io.ratislog.server.partition.PartitionStateMachine;
 import io.ratislog.server.raft.GroupIds;
@@ -41,11 +42,13 @@ final class PartitionRouter {
   private final NodeConfig config;
   private final RaftServer server;
   private final MetadataState metadata;
+  private final ClusterNodes nodes;
 
   PartitionRouter(NodeConfig config, RaftServer server, MetadataState metadata) {
     this.config = config;
     this.server = server;
     this.metadata = metadata;
+    this.nodes = new ClusterNodes(config, metadata);
   }
 
   Route route(String topic, int partition) {
@@ -113,9 +116,9 @@ final class PartitionRouter {
     return leaderId == null ? null : node(Integer.parseInt(leaderId.toString()));
   }
 
-  /** The client address of node {@code id}, or null when no such node is configured. */
+  /** The client address of node {@code id}, or null when no such node is registered (or configured). */
   Node node(int id) {
-    PeerInfo p = config.peer(id);
+    PeerInfo p = nodes.peer(id);
     if (p == null) {
       return null;
     }

@@ -13,6 +13,7 @@ import io.ratislog.server.entries.TransactionRecord;
 import io.ratislog.server.entries.TxnMarkerEntry;
 import io.ratislog.server.entries.TxnPartition;
 import io.ratislog.server.entries.TxnState;
+import io.ratislog.server.membership.ClusterNodes;
 import io.ratislog.server.metadata.MetadataClient;
 import io.ratislog.server.metadata.MetadataState;
 import io.ratislog.server.raft.GroupIds;
@@ -67,7 +68,7 @@ public final class TransactionCoordinator implements Closeable {
   private record ClientKey(RaftGroupId groupId, List<Integer> replicas) {
   }
 
-  private final NodeConfig config;
+  private final ClusterNodes nodes;
   private final RaftServer server;
   private final MetadataState metadata;
   private final MetadataClient metadataClient;
@@ -80,9 +81,9 @@ public final class TransactionCoordinator implements Closeable {
   private final ScheduledExecutorService ticker;
   private volatile boolean closed;
 
-  public TransactionCoordinator(NodeConfig config, RaftServer server, MetadataState metadata,
+  public TransactionCoordinator(NodeConfig config, ClusterNodes nodes, RaftServer server, MetadataState metadata,
                                 MetadataClient metadataClient, RaftProperties serverProperties) {
-    this.config = config;
+    this.nodes = nodes;
     this.server = server;
     this.metadata = metadata;
     this.metadataClient = metadataClient;
@@ -220,7 +221,7 @@ public final class TransactionCoordinator implements Closeable {
     return clients.computeIfAbsent(key, k -> {
       List<RaftPeer> peers = new ArrayList<>();
       for (int id : k.replicas()) {
-        PeerInfo info = config.peer(id);
+        PeerInfo info = nodes.peer(id);
         if (info != null) {
           peers.add(RaftPeer.newBuilder().setId(RaftPeerId.valueOf(String.valueOf(id))).setAddress(info.raftAddress()).build());
         }

@@ -5,6 +5,7 @@ import io.ratislog.server.entries.AppendEntry;
 import io.ratislog.server.entries.AppendResult;
 import io.ratislog.server.entries.PartitionEntry;
 import io.ratislog.server.entries.PartitionSnapshotMeta;
+import io.ratislog.server.metrics.NodeMetrics;
 import io.ratislog.server.raft.ShadedBytes;
 import io.ratislog.server.storage.SegmentLog;
 import io.ratislog.server.storage.SegmentLogConfig;
@@ -17,6 +18,8 @@ import java.util.concurrent.CompletableFuture;
 import org.apache.ratis.proto.RaftProtos.LogEntryProto;
 import org.apache.ratis.protocol.Message;
 import org.apache.ratis.protocol.RaftGroupId;
+import org.apache.ratis.protocol.RaftGroupMemberId;
+import org.apache.ratis.protocol.RaftPeerId;
 import org.apache.ratis.server.RaftServer;
 import org.apache.ratis.server.protocol.TermIndex;
 import org.apache.ratis.server.storage.RaftStorage;
@@ -53,6 +56,7 @@ public final class PartitionStateMachine extends BaseStateMachine {
   private static final Logger LOG = LoggerFactory.getLogger(PartitionStateMachine.class);
 
   private final SegmentLogConfig segmentConfig;
+  private final NodeMetrics metrics;
   private final PartitionSnapshotStore store = new PartitionSnapshotStore();
   private final AppendNotifier notifier = new AppendNotifier();
   private volatile SegmentLog log;
@@ -61,9 +65,17 @@ public final class PartitionStateMachine extends BaseStateMachine {
   /** Consumer groups' committed offsets; written on the apply thread, read by request threads. */
   private volatile CommittedOffsetTable offsets = new CommittedOffsetTable();
   private long nextPurgeMs;
+  /** Producer sessions in {@link #producers}, published for metrics threads. */
+  private volatile int producerSessions;
 
-  public PartitionStateMachine(SegmentLogConfig segmentConfig) {
+  public PartitionStateMachine(SegmentLogConfig segmentConfig, NodeMetrics metrics) {
     this.segmentConfig = segmentConfig;
+    this.metrics = metrics;
+  }
+
+  @Override
+  public void notifyLeaderChanged(RaftGroupMemberId member, RaftPeerId newLeaderId) {
+    metrics.leaderChanged(NodeMetrics.PARTITION, member.getPeerId().equals(newLeaderId));
   }
 
   @Override
@@ -119,6 +131,7 @@ public final class PartitionStateMachine extends BaseStateMachine {
     }
     producers = meta == null ? new ProducerStateTable() : ProducerStateTable.fromRecords(meta.getProducersList());
     offsets = meta == null ? new CommittedOffsetTable() : CommittedOffsetTable.fromRecords(meta.getCommittedOffsetsList());
+    producerSessions = producers.size();
     TermIndex ti = store.getLatestSnapshot() == null ? null : store.getLatestSnapshot().getTermIndex();
     if (ti != null) {
       setLastAppliedTermIndex(ti);
@@ -144,6 +157,7 @@ public final class PartitionStateMachine extends BaseStateMachine {
 
   @Override
   public CompletableFuture<Message> applyTransaction(TransactionContext trx) {
+    long started = System.nanoTime();
     LogEntryProto entry = trx.getLogEntry();
     TermIndex ti = TermIndex.valueOf(entry);
     PartitionEntry pe;
@@ -161,6 +175,7 @@ public final class PartitionStateMachine extends BaseStateMachine {
       case KIND_NOT_SET -> error(ErrorCode.INVALID_REQUEST, "empty partition entry");
     };
     updateLastAppliedTermIndex(ti);
+    metrics.applied(NodeMetrics.PARTITION, System.nanoTime() - started);
     return CompletableFuture.completedFuture(ShadedBytes.toMessage(result));
   }
 
@@ -194,6 +209,7 @@ public final class PartitionStateMachine extends BaseStateMachine {
         producers.purgeExpired(now, a.getProducerExpiryMs());
         nextPurgeMs = now + 60_000;
       }
+      producerSessions = producers.size();
     }
     notifier.publish(l.logEndOffset());
     return AppendResult.newBuilder().setBaseOffset(base).setAppendTimeMs(now).build();
@@ -214,8 +230,10 @@ public final class PartitionStateMachine extends BaseStateMachine {
     if (ti == null || ti.getIndex() < 0) {
       return -1;
     }
+    long started = System.nanoTime();
     List<Path> sealed = l.roll();
     store.save(ti, l.logEndOffset(), l.logStartOffset(), sealed, producers.toRecords(), offsets.toRecords());
+    metrics.snapshotTaken(NodeMetrics.PARTITION, System.nanoTime() - started);
     LOG.debug("{}: snapshot at {} (next offset {}, {} segments)", getGroupId(), ti, l.logEndOffset(), sealed.size());
     return ti.getIndex();
   }
@@ -236,6 +254,26 @@ public final class PartitionStateMachine extends BaseStateMachine {
   /** Offset the next applied record will get; every offset below it is committed. */
   public long logEndOffset() {
     return requireLog().logEndOffset();
+  }
+
+  /** Bytes of record data stored (segment data files). */
+  public long sizeInBytes() {
+    return requireLog().sizeInBytes();
+  }
+
+  /** Segment files, the active one included. */
+  public int segmentCount() {
+    return requireLog().segmentFiles().size();
+  }
+
+  /** Idempotent producer sessions this partition remembers. */
+  public int producerSessions() {
+    return producerSessions;
+  }
+
+  /** Every consumer group's committed offset on this partition, as applied on this replica. */
+  public java.util.SortedMap<String, CommittedOffsetTable.Committed> committedOffsets() {
+    return offsets.all();
   }
 
   /** Committed batches from {@code offset} on (see {@link SegmentLog#read}). */

@@ -14,6 +14,7 @@ import io.ratislog.server.metrics.MetricsHttpServer;
 import io.ratislog.server.metrics.MetricsInterceptor;
 import io.ratislog.server.metrics.NodeMetrics;
 import io.ratislog.server.partition.PartitionStateMachine;
+import io.ratislog.server.partition.RetentionManager;
 import io.ratislog.server.raft.GroupIds;
 import io.ratislog.server.raft.RaftPropertiesFactory;
 import io.ratislog.server.group.GroupSessions;
@@ -62,6 +63,7 @@ public final class LogNode implements Closeable {
   private final List<ServerInterceptor> interceptors;
   private final NodeMetrics metrics = new NodeMetrics();
   private MetricsHttpServer metricsServer;
+  private RetentionManager retention;
 
   public LogNode(NodeConfig config) {
     this(config, List.of());
@@ -137,6 +139,8 @@ public final class LogNode implements Closeable {
         .permitKeepAliveWithoutCalls(true)
         .build()
         .start();
+    retention = new RetentionManager(config.nodeId(), raftServer, metadata, config.retentionCheckIntervalMs());
+    retention.start();
     if (config.metricsPort() > 0) {
       metricsServer = new MetricsHttpServer(config.bindHost(), config.metricsPort(), metrics, raftServer, metadata,
           this::health);
@@ -205,6 +209,10 @@ public final class LogNode implements Closeable {
     if (metricsServer != null) {
       metricsServer.close();
       metricsServer = null;
+    }
+    if (retention != null) {
+      retention.close();
+      retention = null;
     }
     if (grpcServer != null) {
       grpcServer.shutdownNow();

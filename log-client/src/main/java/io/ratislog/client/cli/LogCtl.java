@@ -211,7 +211,7 @@ public final class LogCtl implements Callable<Integer> {
 
   /** {@code logctl topic create|list|describe|delete}. */
   @Command(name = "topic", mixinStandardHelpOptions = true, description = "Manage topics.",
-      subcommands = {TopicCreate.class, TopicList.class, TopicDescribe.class, TopicDelete.class})
+      subcommands = {TopicCreate.class, TopicList.class, TopicDescribe.class, TopicDelete.class, TopicAlter.class})
   static final class TopicCommand implements Callable<Integer> {
     @ParentCommand
     LogCtl root;
@@ -220,7 +220,7 @@ public final class LogCtl implements Callable<Integer> {
 
     @Override
     public Integer call() {
-      throw new CommandLine.ParameterException(spec.commandLine(), "missing subcommand: create, list, describe or delete");
+      throw new CommandLine.ParameterException(spec.commandLine(), "missing subcommand: create, list, describe, alter or delete");
     }
 
     Admin admin(BootstrapOption b, Duration timeout) {
@@ -322,6 +322,38 @@ public final class LogCtl implements Callable<Integer> {
           .append(System.lineSeparator());
     }
     return sb.toString();
+  }
+
+  /** {@code logctl topic alter NAME --config k=v [--delete-config k]}. */
+  @Command(name = "alter", mixinStandardHelpOptions = true,
+      description = "Change a topic's configs (retention.ms, retention.bytes; -1 = unlimited).")
+  static final class TopicAlter implements Callable<Integer> {
+    @ParentCommand
+    TopicCommand parent;
+    @Mixin
+    BootstrapOption bootstrap;
+    @Parameters(index = "0", paramLabel = "NAME")
+    String name;
+    @Option(names = "--config", paramLabel = "KEY=VALUE", description = "Config to set (repeatable).")
+    Map<String, String> set = new LinkedHashMap<>();
+    @Option(names = "--delete-config", paramLabel = "KEY", description = "Config to remove, back to its default (repeatable).")
+    List<String> remove = new ArrayList<>();
+    @Option(names = "--timeout-ms", defaultValue = "30000")
+    long timeoutMs;
+
+    @Override
+    public Integer call() {
+      if (set.isEmpty() && remove.isEmpty()) {
+        throw new UsageException("give --config KEY=VALUE or --delete-config KEY");
+      }
+      try (Admin admin = parent.admin(bootstrap, Duration.ofMillis(timeoutMs))) {
+        TopicDescription t = admin.alterTopicConfig(name, set, remove);
+        parent.root.out.printf("altered topic %s: %s%n", name, t.configs().isEmpty() ? "(no configs)"
+            : new TreeMap<>(t.configs()).entrySet().stream().map(e -> e.getKey() + "=" + e.getValue())
+                .collect(Collectors.joining(", ")));
+      }
+      return 0;
+    }
   }
 
   /** {@code logctl topic delete NAME}. */

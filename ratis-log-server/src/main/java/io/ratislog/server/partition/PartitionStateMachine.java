@@ -5,6 +5,8 @@ import io.ratislog.server.entries.AppendEntry;
 import io.ratislog.server.entries.AppendResult;
 import io.ratislog.server.entries.PartitionEntry;
 import io.ratislog.server.entries.PartitionSnapshotMeta;
+import io.ratislog.server.entries.RetentionEntry;
+import io.ratislog.server.entries.RetentionResult;
 import io.ratislog.server.metrics.NodeMetrics;
 import io.ratislog.server.raft.ShadedBytes;
 import io.ratislog.server.storage.SegmentLog;
@@ -38,8 +40,8 @@ import org.slf4j.LoggerFactory;
  * entry and the log, so every replica ends with the same offsets and bytes.
  *
  * <p>Durability: the Raft log (forced before an entry counts towards the quorum) is the source of truth.
- * Segment writes are not forced on apply; at a snapshot the active segment is sealed and forced, then the
- * snapshot records the next offset. On restart the segments are cut back to the snapshot's next offset and
+ * Segment writes are not forced on apply; at a snapshot the segments are forced, then the snapshot records the
+ * next offset. On restart the segments are cut back to the snapshot's next offset and
  * Ratis replays every later entry, so a torn or lost unforced tail is rebuilt from the Raft log.
  *
  * <p>Idempotent producers: a batch with a producer id goes through the {@link ProducerStateTable} first, so
@@ -49,6 +51,11 @@ import org.slf4j.LoggerFactory;
  * <p>Consumer groups: an applied {@code CommitOffsetEntry} or {@code ResetOffsetEntry} updates the
  * {@link CommittedOffsetTable} (fencing by generation, offsets never going back except by a reset); the table
  * is part of every snapshot, so committed offsets survive failover, restart and snapshot install.
+ *
+ * <p>Retention: an applied {@code RetentionEntry} moves the log start to the offset the leader decided (see
+ * {@link RetentionManager}) and deletes the whole segments below it. Segments roll only on size at append, so
+ * replicas with the same {@code segment.bytes} hold the same segment files and delete the same ones; the log
+ * start is the same on every replica in any case, and is part of every snapshot.
  *
  * <p>Threads: Ratis applies entries and takes snapshots on one thread; fetches read concurrently.
  */
@@ -117,6 +124,19 @@ public final class PartitionStateMachine extends BaseStateMachine {
     if (meta != null && opened.segmentFiles().isEmpty() && meta.getSegmentFilesCount() == 0) {
       // Retention removed every record before the snapshot: only the meta knows where the log stands.
       opened.resetTo(keepUpTo);
+    } else if (meta != null && opened.segmentFiles().isEmpty() && keepUpTo > 0) {
+      // Every segment the snapshot named is gone: a retention entry after the snapshot deleted them (on this
+      // replica, or on the leader that shipped this snapshot without them). The Raft log holds the rest, that
+      // entry included. (Segments only ever go through retention; losing all of them otherwise looks the same.)
+      LOG.warn("{}: none of the snapshot's {} segments exist (deleted by retention since); starting the log at the"
+          + " snapshot's end {}", getGroupId(), meta.getSegmentFilesCount(), keepUpTo);
+      opened.resetTo(keepUpTo);
+    } else if (meta != null && opened.logStartOffset() > keepUpTo) {
+      // Retention after the snapshot deleted segments beyond its end: start empty at the snapshot's end; the Raft
+      // log replays the appends after it and then the retention entry, which deletes them again.
+      LOG.info("{}: segments start at {}, past the snapshot's end {} (retention since): restarting the log there",
+          getGroupId(), opened.logStartOffset(), keepUpTo);
+      opened.resetTo(keepUpTo);
     }
     if (opened.logEndOffset() < keepUpTo) {
       opened.close();
@@ -128,6 +148,10 @@ public final class PartitionStateMachine extends BaseStateMachine {
       LOG.info("{}: truncating segments from offset {} to the snapshot's end {}; the Raft log replays the rest",
           getGroupId(), opened.logEndOffset(), keepUpTo);
       opened.truncateFrom(keepUpTo);
+    }
+    if (meta != null && meta.getLogStartOffset() > opened.logStartOffset()) {
+      // Retention's log start, which may lie inside this replica's first segment.
+      opened.advanceStartTo(meta.getLogStartOffset());
     }
     producers = meta == null ? new ProducerStateTable() : ProducerStateTable.fromRecords(meta.getProducersList());
     offsets = meta == null ? new CommittedOffsetTable() : CommittedOffsetTable.fromRecords(meta.getCommittedOffsetsList());
@@ -172,6 +196,7 @@ public final class PartitionStateMachine extends BaseStateMachine {
       case APPEND -> applyAppend(pe.getAppend());
       case COMMIT_OFFSET -> offsets.commit(pe.getCommitOffset(), requireLog().logEndOffset());
       case RESET_OFFSET -> offsets.reset(pe.getResetOffset(), requireLog().logEndOffset());
+      case RETENTION -> applyRetention(pe.getRetention());
       case KIND_NOT_SET -> error(ErrorCode.INVALID_REQUEST, "empty partition entry");
     };
     updateLastAppliedTermIndex(ti);
@@ -215,6 +240,54 @@ public final class PartitionStateMachine extends BaseStateMachine {
     return AppendResult.newBuilder().setBaseOffset(base).setAppendTimeMs(now).build();
   }
 
+  /**
+   * Advances the log start to the entry's offset (decided by the leader, see {@link RetentionPolicy}): whole
+   * segments below it are deleted, reads below it refused. The same on every replica, as it depends on the entry
+   * and the log's offsets only.
+   */
+  private RetentionResult applyRetention(RetentionEntry r) {
+    SegmentLog l = requireLog();
+    long target = r.getLogStartOffset();
+    if (target < 0 || target > l.logEndOffset()) {
+      return RetentionResult.newBuilder().setErrorCode(ErrorCode.INVALID_REQUEST.getNumber())
+          .setErrorMessage("log start " + target + " is outside [0, " + l.logEndOffset() + "]")
+          .setLogStartOffset(l.logStartOffset()).build();
+    }
+    long before = l.logStartOffset();
+    if (target > before) {
+      try {
+        l.advanceStartTo(target);
+        store.dropDeletedSegments();
+      } catch (IOException e) {
+        throw new UncheckedIOException(getGroupId() + ": cannot delete segments below " + target, e);
+      }
+      LOG.info("{}: retention (retention.ms {}, retention.bytes {}, decided at {}) moved the log start {} -> {}",
+          getGroupId(), r.getRetentionMs(), r.getRetentionBytes(), r.getDecidedMs(), before, l.logStartOffset());
+    }
+    return RetentionResult.newBuilder().setLogStartOffset(l.logStartOffset()).build();
+  }
+
+  /**
+   * This replica's segments as {@link RetentionPolicy} sees them (each with its newest batch's append time), for
+   * the leader's retention decision.
+   */
+  public List<RetentionPolicy.SegmentInfo> retentionView() throws IOException {
+    SegmentLog l = requireLog();
+    List<RetentionPolicy.SegmentInfo> out = new java.util.ArrayList<>();
+    long start = l.logStartOffset();
+    for (SegmentLog.SegmentSummary s : l.segmentSummaries()) {
+      long last = Long.MIN_VALUE;
+      if (s.nextOffset() > s.baseOffset() && s.nextOffset() - 1 >= start) {
+        List<StoredBatch> b = l.read(s.nextOffset() - 1, 1);
+        if (!b.isEmpty()) {
+          last = b.get(0).appendTimeMs();
+        }
+      }
+      out.add(new RetentionPolicy.SegmentInfo(Math.max(start, s.baseOffset()), s.nextOffset(), s.sizeBytes(), last));
+    }
+    return out;
+  }
+
   private static AppendResult error(ErrorCode code, String message) {
     return AppendResult.newBuilder().setErrorCode(code.getNumber()).setErrorMessage(message).build();
   }
@@ -231,10 +304,14 @@ public final class PartitionStateMachine extends BaseStateMachine {
       return -1;
     }
     long started = System.nanoTime();
-    List<Path> sealed = l.roll();
-    store.save(ti, l.logEndOffset(), l.logStartOffset(), sealed, producers.toRecords(), offsets.toRecords());
+    // Forced, not sealed: segment boundaries then depend on appends (segment.bytes) and retention entries only,
+    // never on when a replica happened to snapshot, so every replica has the same files for retention to delete.
+    // Ratis ships each named file up to its size now; bytes appended later are cut off on open (truncateFrom).
+    l.flush();
+    List<Path> files = l.segmentFiles();
+    store.save(ti, l.logEndOffset(), l.logStartOffset(), files, producers.toRecords(), offsets.toRecords());
     metrics.snapshotTaken(NodeMetrics.PARTITION, System.nanoTime() - started);
-    LOG.debug("{}: snapshot at {} (next offset {}, {} segments)", getGroupId(), ti, l.logEndOffset(), sealed.size());
+    LOG.debug("{}: snapshot at {} (next offset {}, {} segments)", getGroupId(), ti, l.logEndOffset(), files.size());
     return ti.getIndex();
   }
 

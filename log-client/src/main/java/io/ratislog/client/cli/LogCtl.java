@@ -73,6 +73,12 @@ public final class LogCtl implements Callable<Integer> {
       description = "Nodes to contact first (default: " + DEFAULT_BOOTSTRAP + ").")
   String bootstrap;
 
+  @Option(names = {"-o", "--output"}, paramLabel = "FORMAT", defaultValue = "table",
+      scope = CommandLine.ScopeType.INHERIT,
+      description = "table (for people, the default) or json (one JSON document, for scripts) for listings and"
+          + " descriptions: topic list|describe|create|alter, group list|describe, cluster status.")
+  String output = "table";
+
   @Spec
   CommandLine.Model.CommandSpec spec;
 
@@ -184,6 +190,15 @@ public final class LogCtl implements Callable<Integer> {
     throw new CommandLine.ParameterException(spec.commandLine(), "missing command: topic, produce, consume or cluster");
   }
 
+  /** Whether {@code --output json} was given; a format other than table or json is a usage error. */
+  boolean json() {
+    return switch (output) {
+      case "json" -> true;
+      case "table" -> false;
+      default -> throw new UsageException("--output must be table or json, got '" + output + "'");
+    };
+  }
+
   String bootstrap(BootstrapOption local) {
     if (local != null && local.bootstrap != null) {
       return local.bootstrap;
@@ -251,6 +266,10 @@ public final class LogCtl implements Callable<Integer> {
     public Integer call() {
       try (Admin admin = parent.admin(bootstrap, Duration.ofMillis(timeoutMs))) {
         TopicDescription t = admin.createTopic(name, partitions, replication, configs);
+        if (parent.root.json()) {
+          parent.root.out.print(JsonOutput.write(JsonOutput.topic(t)));
+          return 0;
+        }
         int p = t.partitionCount() > 0 ? t.partitionCount() : partitions;
         int r = t.replicationFactor() > 0 ? t.replicationFactor() : replication;
         parent.root.out.printf("created topic %s (%d partitions, replication %d)%n", name, p, r);
@@ -274,6 +293,10 @@ public final class LogCtl implements Callable<Integer> {
       try (Admin admin = parent.admin(bootstrap, Duration.ofMillis(timeoutMs))) {
         List<TopicDescription> topics = new ArrayList<>(admin.listTopics());
         topics.sort(Comparator.comparing(TopicDescription::name));
+        if (parent.root.json()) {
+          parent.root.out.print(JsonOutput.write(JsonOutput.topicList(topics)));
+          return 0;
+        }
         for (TopicDescription t : topics) {
           parent.root.out.printf("%s  partitions=%d  replication=%d%n", t.name(), t.partitionCount(),
               t.replicationFactor());
@@ -299,7 +322,7 @@ public final class LogCtl implements Callable<Integer> {
     public Integer call() {
       try (Admin admin = parent.admin(bootstrap, Duration.ofMillis(timeoutMs))) {
         TopicDescription t = admin.describeTopic(name);
-        parent.root.out.print(formatDescribe(t));
+        parent.root.out.print(parent.root.json() ? JsonOutput.write(JsonOutput.topic(t)) : formatDescribe(t));
       }
       return 0;
     }
@@ -348,6 +371,10 @@ public final class LogCtl implements Callable<Integer> {
       }
       try (Admin admin = parent.admin(bootstrap, Duration.ofMillis(timeoutMs))) {
         TopicDescription t = admin.alterTopicConfig(name, set, remove);
+        if (parent.root.json()) {
+          parent.root.out.print(JsonOutput.write(JsonOutput.topic(t)));
+          return 0;
+        }
         parent.root.out.printf("altered topic %s: %s%n", name, t.configs().isEmpty() ? "(no configs)"
             : new TreeMap<>(t.configs()).entrySet().stream().map(e -> e.getKey() + "=" + e.getValue())
                 .collect(Collectors.joining(", ")));
@@ -750,6 +777,10 @@ public final class LogCtl implements Callable<Integer> {
     public Integer call() {
       LogCtl root = parent.root;
       try (GroupAdmin admin = parent.admin(bootstrap)) {
+        if (root.json()) {
+          root.out.print(JsonOutput.write(JsonOutput.groupList(admin.listGroups())));
+          return 0;
+        }
         root.out.println("GROUP  GENERATION  MEMBERS");
         for (io.ratislog.proto.GroupSummary g : admin.listGroups()) {
           root.out.printf("%s  %d  %d%n", g.getGroup(), g.getGeneration(), g.getMembers());
@@ -776,6 +807,10 @@ public final class LogCtl implements Callable<Integer> {
       LogCtl root = parent.root;
       try (GroupAdmin admin = parent.admin(bootstrap)) {
         GroupAdmin.GroupDescription d = admin.describeGroup(group);
+        if (root.json()) {
+          root.out.print(JsonOutput.write(JsonOutput.group(d)));
+          return 0;
+        }
         root.out.printf("group %s  generation %d  assignor %s  members %d%n", d.group(), d.generation(),
             d.assignor(), d.members().size());
         for (String m : d.members()) {
@@ -865,7 +900,7 @@ public final class LogCtl implements Callable<Integer> {
       LogCtl root = parent.root;
       try (Admin admin = Admin.create(root.bootstrap(bootstrap), Duration.ofMillis(timeoutMs), root.channelFactory)) {
         DescribeClusterResponse r = admin.describeCluster();
-        root.out.print(formatClusterStatus(r));
+        root.out.print(root.json() ? JsonOutput.write(JsonOutput.cluster(r)) : formatClusterStatus(r));
         return r.getMetadataLeader() >= 0 ? 0 : EXIT_ERROR;
       }
     }

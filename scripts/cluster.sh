@@ -10,7 +10,8 @@
 #
 # Data, configs, logs and PID files live under $RATISLOG_DATA (default ./data): n<ID>/logd.properties,
 # n<ID>/logd.log, n<ID>/logd.pid. Node ID listens for clients on 9090+ID and for Raft on 9190+ID
-# (RATISLOG_CLIENT_PORT_BASE / RATISLOG_RAFT_PORT_BASE change the bases). Only PIDs this script recorded are
+# (RATISLOG_CLIENT_PORT_BASE / RATISLOG_RAFT_PORT_BASE change the bases), and serves /metrics and /health over
+# HTTP on 9290+ID (RATISLOG_METRICS_PORT_BASE; 0 turns the endpoint off). Only PIDs this script recorded are
 # ever signalled, and only while they still run our Logd.
 # RATISLOG_ELECTION_TIMEOUT_MIN_MS / RATISLOG_ELECTION_TIMEOUT_MAX_MS, when set, go into new configs as the
 # Raft election timeouts (the server's default is 1000..2000 ms). RATISLOG_EXTRA_CONFIG (key=value lines, or
@@ -21,6 +22,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 DATA=${RATISLOG_DATA:-$PWD/data}
 CLIENT_BASE=${RATISLOG_CLIENT_PORT_BASE:-9090}
 RAFT_BASE=${RATISLOG_RAFT_PORT_BASE:-9190}
+METRICS_BASE=${RATISLOG_METRICS_PORT_BASE:-9290}
 HEAP=${RATISLOG_HEAP:-512m}
 WAIT_S=${RATISLOG_WAIT_S:-60}
 ELECTION_MIN_MS=${RATISLOG_ELECTION_TIMEOUT_MIN_MS:-}
@@ -52,6 +54,7 @@ write_configs() {
 node.id=$i
 peers=$peers
 data.dir=$(node_dir "$i")
+metrics.port=$((METRICS_BASE > 0 ? METRICS_BASE + i : 0))
 PROPS
     [[ -z $ELECTION_MIN_MS ]] || echo "election.timeout.min.ms=$ELECTION_MIN_MS" >> "$(node_dir "$i")/logd.properties"
     [[ -z $ELECTION_MAX_MS ]] || echo "election.timeout.max.ms=$ELECTION_MAX_MS" >> "$(node_dir "$i")/logd.properties"
@@ -70,7 +73,7 @@ start_node() {
   nohup "$JAVA" -Xms$HEAP -Xmx$HEAP -XX:+UseG1GC -XX:MaxGCPauseMillis=20 ${RATISLOG_JVM_OPTS:-} \
     -cp "$RATISLOG_CP" io.ratislog.server.Logd --config "$dir/logd.properties" >> "$dir/logd.log" 2>&1 < /dev/null &
   echo $! > "$dir/logd.pid"
-  echo "node $id started (pid $!, clients 127.0.0.1:$((CLIENT_BASE + id)), log $dir/logd.log)"
+  echo "node $id started (pid $!, clients 127.0.0.1:$((CLIENT_BASE + id)), metrics http://127.0.0.1:$((METRICS_BASE + id))/metrics, log $dir/logd.log)"
 }
 
 wait_ready() {
@@ -146,7 +149,7 @@ case "$cmd" in
     bootstrap
     ;;
   *)
-    sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'
     exit 2
     ;;
 esac

@@ -116,6 +116,21 @@ public final class Admin implements AutoCloseable {
   }
 
   /**
+   * Changes a topic's configs through the metadata group, atomically: sets {@code set}, removes {@code remove}
+   * (back to the default). Known keys: {@code retention.ms}, {@code retention.bytes} (-1 = unlimited).
+   *
+   * @return the topic with its new configs
+   * @throws RatislogException e.g. UNKNOWN_TOPIC_OR_PARTITION, INVALID_CONFIG
+   */
+  public TopicDescription alterTopicConfig(String name, Map<String, String> set, java.util.Collection<String> remove) {
+    io.ratislog.proto.AlterTopicConfigRequest req = io.ratislog.proto.AlterTopicConfigRequest.newBuilder()
+        .setName(Objects.requireNonNull(name)).putAllSet(set).addAllRemove(remove).build();
+    io.ratislog.proto.AlterTopicConfigResponse resp = conn.callAdmin("AlterTopicConfig(" + name + ")",
+        s -> s.alterTopicConfig(req), io.ratislog.proto.AlterTopicConfigResponse::getError, false, timeoutMs);
+    return TopicDescription.fromProto(resp.getTopic());
+  }
+
+  /**
    * Deletes a topic.
    *
    * @param name the topic name

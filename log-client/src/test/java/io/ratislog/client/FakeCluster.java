@@ -71,6 +71,7 @@ final class FakeCluster implements AutoCloseable {
     final int[] leader;
     final List<List<FetchedBatch>> logs = new ArrayList<>();
     final long[] end;
+    final Map<String, String> configs = new java.util.TreeMap<>();
 
     FakeTopic(String name, int partitions, int rf, int size) {
       this.name = name;
@@ -178,7 +179,7 @@ final class FakeCluster implements AutoCloseable {
 
   TopicDescription describe(FakeTopic t) {
     TopicDescription.Builder b = TopicDescription.newBuilder().setName(t.name).setTopicId(t.name.hashCode())
-        .setReplicationFactor(t.rf);
+        .setReplicationFactor(t.rf).putAllConfigs(t.configs);
     for (int p = 0; p < t.leader.length; p++) {
       int reported = reportedLeaderOverride >= 0 ? reportedLeaderOverride : t.leader[p];
       b.addPartitions(PartitionDescription.newBuilder().setPartition(p).setLeader(reported)
@@ -386,6 +387,24 @@ final class FakeCluster implements AutoCloseable {
         for (int i = 1; i <= size; i++) {
           r.addNodes(node(i));
         }
+      }
+      obs.onNext(r.build());
+      obs.onCompleted();
+    }
+
+    @Override
+    public void alterTopicConfig(io.ratislog.proto.AlterTopicConfigRequest req,
+                                 StreamObserver<io.ratislog.proto.AlterTopicConfigResponse> obs) {
+      io.ratislog.proto.AlterTopicConfigResponse.Builder r = io.ratislog.proto.AlterTopicConfigResponse.newBuilder();
+      FakeTopic t = topics.get(req.getName());
+      if (t == null) {
+        r.setError(err(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, "no topic " + req.getName()));
+      } else if (req.getSetMap().keySet().stream().anyMatch(k -> !k.startsWith("retention."))) {
+        r.setError(err(ErrorCode.INVALID_CONFIG, "unknown topic config"));
+      } else {
+        t.configs.putAll(req.getSetMap());
+        req.getRemoveList().forEach(t.configs::remove);
+        r.setError(OK).setTopic(describe(t));
       }
       obs.onNext(r.build());
       obs.onCompleted();

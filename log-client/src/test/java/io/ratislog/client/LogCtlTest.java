@@ -129,6 +129,56 @@ class LogCtlTest {
   }
 
   @Test
+  void jsonOutputForScripts() throws Exception {
+    try (FakeCluster cluster = new FakeCluster(3)) {
+      ChannelFactory ch = cluster.channels();
+      String bs = cluster.bootstrap(1);
+      cluster.createTopic("orders", 2, 3);
+      cluster.createTopic("logs", 1, 2);
+      cluster.topics.get("orders").leader[1] = -1;
+      Run r = run(ch, "", "--bootstrap", bs, "--output", "json", "topic", "list");
+      assertEquals(0, r.exit(), r.err());
+      assertEquals("[{\"name\":\"logs\",\"topic_id\":" + "logs".hashCode() + ",\"partitions\":1,\"replication_factor\":2,"
+          + "\"configs\":{}},{\"name\":\"orders\",\"topic_id\":" + "orders".hashCode() + ",\"partitions\":2,"
+          + "\"replication_factor\":3,\"configs\":{}}]\n", r.out());
+
+      // A global option: after the subcommand too, short form -o.
+      r = run(ch, "", "topic", "describe", "orders", "--bootstrap", bs, "-o", "json");
+      assertEquals(0, r.exit(), r.err());
+      assertEquals("{\"name\":\"orders\",\"topic_id\":" + "orders".hashCode() + ",\"replication_factor\":3,\"configs\":{},"
+          + "\"partitions\":[{\"partition\":0,\"leader\":1,\"replicas\":[1,2,3]},"
+          + "{\"partition\":1,\"leader\":null,\"replicas\":[2,3,1]}]}\n", r.out());
+
+      r = run(ch, "", "--bootstrap", bs, "-o", "json", "topic", "alter", "orders", "--config", "retention.ms=60000");
+      assertEquals(0, r.exit(), r.err());
+      assertTrue(r.out().contains("\"configs\":{\"retention.ms\":\"60000\"}"), r.out());
+      r = run(ch, "", "--bootstrap", bs, "topic", "alter", "orders", "--config", "retention.bytes=10", "--delete-config", "retention.ms");
+      assertEquals("altered topic orders: retention.bytes=10\n", r.out());
+      r = run(ch, "", "--bootstrap", bs, "topic", "alter", "orders", "--config", "cleanup.policy=compact");
+      assertEquals(1, r.exit());
+      assertEquals("error: INVALID_CONFIG: unknown topic config\n", r.err());
+      r = run(ch, "", "--bootstrap", bs, "topic", "alter", "orders");
+      assertEquals(2, r.exit(), "nothing to change is a usage error");
+
+      cluster.metadataLeader = 2;
+      r = run(ch, "", "--bootstrap", bs, "--output", "json", "cluster", "status");
+      assertEquals(0, r.exit(), r.err());
+      assertEquals("{\"answered_by\":1,\"metadata_leader\":2,\"nodes\":["
+          + "{\"id\":1,\"host\":\"node1\",\"client_port\":1,\"up\":true,\"metadata_voter\":true},"
+          + "{\"id\":2,\"host\":\"node2\",\"client_port\":2,\"up\":true,\"metadata_voter\":true},"
+          + "{\"id\":3,\"host\":\"node3\",\"client_port\":3,\"up\":true,\"metadata_voter\":true}]}\n", r.out());
+      cluster.metadataLeader = -1;
+      r = run(ch, "", "--bootstrap", bs, "--output", "json", "cluster", "status");
+      assertEquals(1, r.exit(), "no metadata leader: exit 1 in JSON too");
+      assertTrue(r.out().contains("\"metadata_leader\":null"), r.out());
+
+      r = run(ch, "", "--bootstrap", bs, "--output", "yaml", "topic", "list");
+      assertEquals(2, r.exit());
+      assertEquals("error: INVALID_REQUEST: --output must be table or json, got 'yaml'\n", r.err());
+    }
+  }
+
+  @Test
   void produceThenConsume() throws Exception {
     try (FakeCluster cluster = new FakeCluster(3)) {
       ChannelFactory ch = cluster.channels();

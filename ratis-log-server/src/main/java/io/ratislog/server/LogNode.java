@@ -13,7 +13,11 @@ import io.ratislog.server.metadata.MetadataClient;
 import io.ratislog.server.metadata.MetadataState;
 import io.ratislog.server.metadata.MetadataStateMachine;
 import io.ratislog.server.metadata.PartitionReconciler;
+import io.ratislog.server.metrics.MetricsHttpServer;
+import io.ratislog.server.metrics.MetricsInterceptor;
+import io.ratislog.server.metrics.NodeMetrics;
 import io.ratislog.server.partition.PartitionStateMachine;
+import io.ratislog.server.partition.RetentionManager;
 import io.ratislog.server.raft.GroupIds;
 import io.ratislog.server.raft.RaftPropertiesFactory;
 import io.ratislog.server.group.GroupSessions;
@@ -66,6 +70,9 @@ public final class LogNode implements Closeable {
   private Server grpcServer;
   private ExecutorService readExecutor;
   private final List<ServerInterceptor> interceptors;
+  private final NodeMetrics metrics = new NodeMetrics();
+  private MetricsHttpServer metricsServer;
+  private RetentionManager retention;
 
   public LogNode(NodeConfig config) {
     this(config, List.of());
@@ -78,6 +85,8 @@ public final class LogNode implements Closeable {
   public LogNode(NodeConfig config, List<ServerInterceptor> interceptors) {
     this.config = config;
     List<ServerInterceptor> all = new ArrayList<>(interceptors);
+    // Last, hence outermost (ServerInterceptors.intercept runs the last one first): counts what clients got.
+    all.add(new MetricsInterceptor(metrics));
     if (config.unsafeLoseEveryNthProduceResponse() > 0) {
       all.add(new ProduceResponseLoss(config.unsafeLoseEveryNthProduceResponse()));
     }
@@ -153,8 +162,15 @@ public final class LogNode implements Closeable {
         .permitKeepAliveWithoutCalls(true)
         .build()
         .start();
-    LOG.info("node {} up: raft {}:{}, clients {}:{}, data {}", config.nodeId(), config.bindHost(), self.raftPort(),
-        config.bindHost(), self.clientPort(), config.dataDir().toAbsolutePath());
+    retention = new RetentionManager(config.nodeId(), raftServer, metadata, config.retentionCheckIntervalMs());
+    retention.start();
+    if (config.metricsPort() > 0) {
+      metricsServer = new MetricsHttpServer(config.bindHost(), config.metricsPort(), metrics, raftServer, metadata,
+          this::health);
+    }
+    LOG.info("node {} up: raft {}:{}, clients {}:{}, metrics {}, data {}", config.nodeId(), config.bindHost(),
+        self.raftPort(), config.bindHost(), self.clientPort(), config.metricsPort() > 0 ? config.metricsPort() : "off",
+        config.dataDir().toAbsolutePath());
   }
 
   private StateMachine stateMachineFor(RaftGroupId gid, SegmentLogConfig segmentConfig) {
@@ -168,10 +184,10 @@ public final class LogNode implements Closeable {
         if (m != null) {
           m.trigger();
         }
-      });
+      }, metrics);
     }
     if (GroupIds.isPartition(gid)) {
-      return new PartitionStateMachine(segmentConfig);
+      return new PartitionStateMachine(segmentConfig, metrics);
     }
     throw new IllegalArgumentException("group " + gid + " is neither the metadata group nor a partition group");
   }
@@ -188,9 +204,43 @@ public final class LogNode implements Closeable {
     return metadata;
   }
 
+  /** This node's metric registry. */
+  public NodeMetrics metrics() {
+    return metrics;
+  }
+
+  /**
+   * Readiness: the Raft server runs and this node knows the metadata group's leader (so it can serve admin and
+   * group requests and route to partition leaders).
+   */
+  public MetricsHttpServer.Health health() {
+    RaftServer s = raftServer;
+    if (s == null) {
+      return new MetricsHttpServer.Health(config.nodeId(), "CLOSED", -1, false);
+    }
+    String state = s.getLifeCycleState().name();
+    int leader = -1;
+    try {
+      RaftPeerId id = s.getDivision(GroupIds.metadata()).getInfo().getLeaderId();
+      leader = id == null ? -1 : Integer.parseInt(id.toString());
+    } catch (IOException | RuntimeException e) {
+      leader = -1;
+    }
+    boolean ready = s.getLifeCycleState() == org.apache.ratis.util.LifeCycle.State.RUNNING && leader >= 0;
+    return new MetricsHttpServer.Health(config.nodeId(), state, leader, ready);
+  }
+
   /** Stops the client server, then the Raft server. Safe to call more than once. */
   @Override
   public synchronized void close() throws IOException {
+    if (metricsServer != null) {
+      metricsServer.close();
+      metricsServer = null;
+    }
+    if (retention != null) {
+      retention.close();
+      retention = null;
+    }
     if (grpcServer != null) {
       grpcServer.shutdownNow();
       try {

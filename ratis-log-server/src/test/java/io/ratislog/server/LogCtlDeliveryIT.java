@@ -72,6 +72,18 @@ class LogCtlDeliveryIT {
       assertTrue(describe.out().contains("TOPIC  PARTITION  MEMBER  COMMITTED  END  LAG"), describe.out());
       long lagged = describe.out().lines().filter(l -> l.startsWith("t  ")).filter(l -> l.endsWith("  0")).count();
       assertEquals(2, lagged, "both partitions fully committed: " + describe.out());
+      // The same for scripts: --output json (a global option, accepted after the subcommand too).
+      com.fasterxml.jackson.databind.JsonNode groups = new com.fasterxml.jackson.databind.ObjectMapper()
+          .readTree(logctl(c, "", "--output", "json", "group", "list").out());
+      assertTrue(groups.isArray() && groups.size() >= 1 && groups.get(0).get("group").asText().equals("g"), groups.toString());
+      com.fasterxml.jackson.databind.JsonNode g = new com.fasterxml.jackson.databind.ObjectMapper()
+          .readTree(logctl(c, "", "group", "describe", "g", "-o", "json").out());
+      assertEquals("g", g.get("group").asText());
+      assertEquals(2, g.get("partitions").size(), g.toString());
+      for (com.fasterxml.jackson.databind.JsonNode part : g.get("partitions")) {
+        assertEquals(0, part.get("lag").asLong(), g.toString());
+        assertEquals(part.get("log_end").asLong(), part.get("committed").asLong(), g.toString());
+      }
 
       Run reset = logctl(c, "", "group", "reset-offsets", "g", "--topic", "t", "--to-earliest");
       assertEquals(0, reset.exit(), reset.err());

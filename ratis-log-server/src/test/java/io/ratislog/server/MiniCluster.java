@@ -31,7 +31,7 @@ public final class MiniCluster implements AutoCloseable {
     this.initialSize = size;
     StringJoiner peers = new StringJoiner(",");
     // All ports in one call, every socket held until all are chosen: no port is handed out twice.
-    int[] ports = freePorts(2 * size);
+    int[] ports = freePorts(3 * size);
     for (int id = 1; id <= size; id++) {
       peers.add(id + "=127.0.0.1:" + ports[2 * (id - 1)] + ":" + ports[2 * (id - 1) + 1]);
       ids.add(id);
@@ -41,6 +41,7 @@ public final class MiniCluster implements AutoCloseable {
       p.setProperty("node.id", String.valueOf(id));
       p.setProperty("peers", peers.toString());
       p.setProperty("data.dir", root.resolve("n" + id).toString());
+      p.setProperty("metrics.port", String.valueOf(ports[2 * size + id - 1]));
       p.putAll(extra);
       configs.put(id, p);
     }
@@ -138,6 +139,11 @@ public final class MiniCluster implements AutoCloseable {
       j.add("127.0.0.1:" + clientPort(id));
     }
     return j.toString();
+  }
+
+  /** Port of node {@code id}'s HTTP endpoint ({@code /metrics}, {@code /health}). */
+  public int metricsPort(int id) {
+    return NodeConfig.of(configs.get(id)).metricsPort();
   }
 
   public int clientPort(int id) {

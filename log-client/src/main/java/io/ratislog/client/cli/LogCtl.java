@@ -75,6 +75,12 @@ public final class LogCtl implements Callable<Integer> {
       description = "Nodes to contact first (default: " + DEFAULT_BOOTSTRAP + ").")
   String bootstrap;
 
+  @Option(names = {"-o", "--output"}, paramLabel = "FORMAT", defaultValue = "table",
+      scope = CommandLine.ScopeType.INHERIT,
+      description = "table (for people, the default) or json (one JSON document, for scripts) for listings and"
+          + " descriptions: topic list|describe|create|alter, group list|describe, cluster status.")
+  String output = "table";
+
   @Spec
   CommandLine.Model.CommandSpec spec;
 
@@ -186,6 +192,15 @@ public final class LogCtl implements Callable<Integer> {
     throw new CommandLine.ParameterException(spec.commandLine(), "missing command: topic, produce, consume or cluster");
   }
 
+  /** Whether {@code --output json} was given; a format other than table or json is a usage error. */
+  boolean json() {
+    return switch (output) {
+      case "json" -> true;
+      case "table" -> false;
+      default -> throw new UsageException("--output must be table or json, got '" + output + "'");
+    };
+  }
+
   String bootstrap(BootstrapOption local) {
     if (local != null && local.bootstrap != null) {
       return local.bootstrap;
@@ -213,7 +228,7 @@ public final class LogCtl implements Callable<Integer> {
 
   /** {@code logctl topic create|list|describe|delete}. */
   @Command(name = "topic", mixinStandardHelpOptions = true, description = "Manage topics.",
-      subcommands = {TopicCreate.class, TopicList.class, TopicDescribe.class, TopicDelete.class})
+      subcommands = {TopicCreate.class, TopicList.class, TopicDescribe.class, TopicDelete.class, TopicAlter.class})
   static final class TopicCommand implements Callable<Integer> {
     @ParentCommand
     LogCtl root;
@@ -222,7 +237,7 @@ public final class LogCtl implements Callable<Integer> {
 
     @Override
     public Integer call() {
-      throw new CommandLine.ParameterException(spec.commandLine(), "missing subcommand: create, list, describe or delete");
+      throw new CommandLine.ParameterException(spec.commandLine(), "missing subcommand: create, list, describe, alter or delete");
     }
 
     Admin admin(BootstrapOption b, Duration timeout) {
@@ -253,6 +268,10 @@ public final class LogCtl implements Callable<Integer> {
     public Integer call() {
       try (Admin admin = parent.admin(bootstrap, Duration.ofMillis(timeoutMs))) {
         TopicDescription t = admin.createTopic(name, partitions, replication, configs);
+        if (parent.root.json()) {
+          parent.root.out.print(JsonOutput.write(JsonOutput.topic(t)));
+          return 0;
+        }
         int p = t.partitionCount() > 0 ? t.partitionCount() : partitions;
         int r = t.replicationFactor() > 0 ? t.replicationFactor() : replication;
         parent.root.out.printf("created topic %s (%d partitions, replication %d)%n", name, p, r);
@@ -276,6 +295,10 @@ public final class LogCtl implements Callable<Integer> {
       try (Admin admin = parent.admin(bootstrap, Duration.ofMillis(timeoutMs))) {
         List<TopicDescription> topics = new ArrayList<>(admin.listTopics());
         topics.sort(Comparator.comparing(TopicDescription::name));
+        if (parent.root.json()) {
+          parent.root.out.print(JsonOutput.write(JsonOutput.topicList(topics)));
+          return 0;
+        }
         for (TopicDescription t : topics) {
           parent.root.out.printf("%s  partitions=%d  replication=%d%n", t.name(), t.partitionCount(),
               t.replicationFactor());
@@ -301,7 +324,7 @@ public final class LogCtl implements Callable<Integer> {
     public Integer call() {
       try (Admin admin = parent.admin(bootstrap, Duration.ofMillis(timeoutMs))) {
         TopicDescription t = admin.describeTopic(name);
-        parent.root.out.print(formatDescribe(t));
+        parent.root.out.print(parent.root.json() ? JsonOutput.write(JsonOutput.topic(t)) : formatDescribe(t));
       }
       return 0;
     }
@@ -324,6 +347,42 @@ public final class LogCtl implements Callable<Integer> {
           .append(System.lineSeparator());
     }
     return sb.toString();
+  }
+
+  /** {@code logctl topic alter NAME --config k=v [--delete-config k]}. */
+  @Command(name = "alter", mixinStandardHelpOptions = true,
+      description = "Change a topic's configs (retention.ms, retention.bytes; -1 = unlimited).")
+  static final class TopicAlter implements Callable<Integer> {
+    @ParentCommand
+    TopicCommand parent;
+    @Mixin
+    BootstrapOption bootstrap;
+    @Parameters(index = "0", paramLabel = "NAME")
+    String name;
+    @Option(names = "--config", paramLabel = "KEY=VALUE", description = "Config to set (repeatable).")
+    Map<String, String> set = new LinkedHashMap<>();
+    @Option(names = "--delete-config", paramLabel = "KEY", description = "Config to remove, back to its default (repeatable).")
+    List<String> remove = new ArrayList<>();
+    @Option(names = "--timeout-ms", defaultValue = "30000")
+    long timeoutMs;
+
+    @Override
+    public Integer call() {
+      if (set.isEmpty() && remove.isEmpty()) {
+        throw new UsageException("give --config KEY=VALUE or --delete-config KEY");
+      }
+      try (Admin admin = parent.admin(bootstrap, Duration.ofMillis(timeoutMs))) {
+        TopicDescription t = admin.alterTopicConfig(name, set, remove);
+        if (parent.root.json()) {
+          parent.root.out.print(JsonOutput.write(JsonOutput.topic(t)));
+          return 0;
+        }
+        parent.root.out.printf("altered topic %s: %s%n", name, t.configs().isEmpty() ? "(no configs)"
+            : new TreeMap<>(t.configs()).entrySet().stream().map(e -> e.getKey() + "=" + e.getValue())
+                .collect(Collectors.joining(", ")));
+      }
+      return 0;
+    }
   }
 
   /** {@code logctl topic delete NAME}. */
@@ -729,6 +788,10 @@ public final class LogCtl implements Callable<Integer> {
     public Integer call() {
       LogCtl root = parent.root;
       try (GroupAdmin admin = parent.admin(bootstrap)) {
+        if (root.json()) {
+          root.out.print(JsonOutput.write(JsonOutput.groupList(admin.listGroups())));
+          return 0;
+        }
         root.out.println("GROUP  GENERATION  MEMBERS");
         for (io.ratislog.proto.GroupSummary g : admin.listGroups()) {
           root.out.printf("%s  %d  %d%n", g.getGroup(), g.getGeneration(), g.getMembers());
@@ -755,6 +818,10 @@ public final class LogCtl implements Callable<Integer> {
       LogCtl root = parent.root;
       try (GroupAdmin admin = parent.admin(bootstrap)) {
         GroupAdmin.GroupDescription d = admin.describeGroup(group);
+        if (root.json()) {
+          root.out.print(JsonOutput.write(JsonOutput.group(d)));
+          return 0;
+        }
         root.out.printf("group %s  generation %d  assignor %s  members %d%n", d.group(), d.generation(),
             d.assignor(), d.members().size());
         for (String m : d.members()) {
@@ -844,7 +911,7 @@ public final class LogCtl implements Callable<Integer> {
       LogCtl root = parent.root;
       try (Admin admin = Admin.create(root.bootstrap(bootstrap), Duration.ofMillis(timeoutMs), root.channelFactory)) {
         DescribeClusterResponse r = admin.describeCluster();
-        root.out.print(formatClusterStatus(r));
+        root.out.print(root.json() ? JsonOutput.write(JsonOutput.cluster(r)) : formatClusterStatus(r));
         return r.getMetadataLeader() >= 0 ? 0 : EXIT_ERROR;
       }
     }

@@ -37,11 +37,12 @@ public final class NodeConfig {
   public static final int DEFAULT_MAX_FETCH_WAIT_MS = 30_000;
   public static final int DEFAULT_ELECTION_TIMEOUT_MIN_MS = 1000;
   public static final int DEFAULT_ELECTION_TIMEOUT_MAX_MS = 2000;
+  public static final long DEFAULT_RETENTION_CHECK_INTERVAL_MS = 5 * 60 * 1000;
 
   private static final Set<String> KNOWN_KEYS = Set.of(
       "node.id", "peers", "data.dir", "bind.host", "metadata.voters", "max.batch.bytes",
       "max.record.bytes", "snapshot.threshold.entries", "segment.bytes", "produce.timeout.ms",
-      "max.fetch.wait.ms", "raft.segment.bytes", "producer.expiry.ms", "election.timeout.min.ms", "election.timeout.max.ms", "unsafe.async.flush", "unsafe.test.disable.dedup",
+      "max.fetch.wait.ms", "raft.segment.bytes", "producer.expiry.ms", "election.timeout.min.ms", "election.timeout.max.ms", "metrics.port", "retention.check.interval.ms", "unsafe.async.flush", "unsafe.test.disable.dedup",
       "unsafe.test.lose.every.nth.produce.response");
 
   private final int nodeId;
@@ -59,6 +60,8 @@ public final class NodeConfig {
   private final int maxFetchWaitMs;
   private final int electionTimeoutMinMs;
   private final int electionTimeoutMaxMs;
+  private final int metricsPort;
+  private final long retentionCheckIntervalMs;
   private final boolean unsafeAsyncFlush;
   private final boolean unsafeDisableDedup;
   private final long unsafeLoseEveryNthProduceResponse;
@@ -87,6 +90,8 @@ public final class NodeConfig {
     this.maxFetchWaitMs = intKey(p, "max.fetch.wait.ms", DEFAULT_MAX_FETCH_WAIT_MS, 0, 600_000);
     this.electionTimeoutMinMs = intKey(p, "election.timeout.min.ms", DEFAULT_ELECTION_TIMEOUT_MIN_MS, 50, 60_000);
     this.electionTimeoutMaxMs = intKey(p, "election.timeout.max.ms", Math.max(DEFAULT_ELECTION_TIMEOUT_MAX_MS, electionTimeoutMinMs + 50), electionTimeoutMinMs + 1, 120_000);
+    this.metricsPort = intKey(p, "metrics.port", 0, 0, 65_535);
+    this.retentionCheckIntervalMs = longKey(p, "retention.check.interval.ms", DEFAULT_RETENTION_CHECK_INTERVAL_MS, 100, 24L * 3600 * 1000);
     this.unsafeAsyncFlush = boolKey(p, "unsafe.async.flush", false);
     this.unsafeDisableDedup = boolKey(p, "unsafe.test.disable.dedup", false);
     this.unsafeLoseEveryNthProduceResponse = longKey(p, "unsafe.test.lose.every.nth.produce.response", 0, 0, Long.MAX_VALUE);
@@ -251,6 +256,16 @@ public final class NodeConfig {
 
   public int electionTimeoutMaxMs() {
     return electionTimeoutMaxMs;
+  }
+
+  /** How often a partition leader checks its topic's retention.ms / retention.bytes (default 5 minutes). */
+  public long retentionCheckIntervalMs() {
+    return retentionCheckIntervalMs;
+  }
+
+  /** Port of the HTTP endpoint serving {@code /metrics} and {@code /health} on {@link #bindHost()}; 0 = off (the default). */
+  public int metricsPort() {
+    return metricsPort;
   }
 
   /**

@@ -1,6 +1,7 @@
 package io.ratislog.server.metadata;
 
 import io.ratislog.proto.ErrorCode;
+import io.ratislog.server.entries.AlterTopicConfigCommand;
 import io.ratislog.server.entries.CreateTopicCommand;
 import io.ratislog.server.entries.DeleteTopicCommand;
 import io.ratislog.server.entries.MetadataCommand;
@@ -59,6 +60,7 @@ public final class MetadataState {
       case REMOVE_NODE -> removeNode(command.getRemoveNode());
       case REASSIGN_PARTITION -> reassign(command.getReassignPartition());
       case COMPLETE_REASSIGNMENT -> completeReassignment(command.getCompleteReassignment());
+      case ALTER_TOPIC_CONFIG -> alterTopicConfig(command.getAlterTopicConfig());
       case KIND_NOT_SET -> error(ErrorCode.INVALID_REQUEST, "empty metadata command");
     };
   }
@@ -74,6 +76,10 @@ public final class MetadataState {
     if (c.getPartitionsCount() < 1 || c.getPartitionsCount() > GroupIds.MAX_PARTITIONS) {
       return error(ErrorCode.INVALID_PARTITIONS, "partitions must be in 1.." + GroupIds.MAX_PARTITIONS);
     }
+    String configProblem = TopicConfigs.problem(c.getConfigsMap());
+    if (configProblem != null) {
+      return error(ErrorCode.INVALID_CONFIG, configProblem);
+    }
     if (nextTopicId > GroupIds.MAX_TOPIC_ID) {
       return error(ErrorCode.INTERNAL_ERROR, "topic ids exhausted");
     }
@@ -88,6 +94,31 @@ public final class MetadataState {
     topics.put(topic.getName(), topic);
     groups.onTopicsChanged(partitionCounts());
     return MetadataResult.newBuilder().setTopic(topic).build();
+  }
+
+  private MetadataResult alterTopicConfig(AlterTopicConfigCommand c) {
+    TopicRecord t = topics.get(c.getName());
+    if (t == null) {
+      return error(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, "topic '" + c.getName() + "' does not exist");
+    }
+    String problem = TopicConfigs.problem(c.getSetMap());
+    if (problem != null) {
+      return error(ErrorCode.INVALID_CONFIG, problem);
+    }
+    for (String key : c.getRemoveList()) {
+      if (!TopicConfigs.isKnown(key)) {
+        return error(ErrorCode.INVALID_CONFIG, "unknown topic config '" + key + "'");
+      }
+      if (c.getSetMap().containsKey(key)) {
+        return error(ErrorCode.INVALID_CONFIG, "config '" + key + "' is both set and removed");
+      }
+    }
+    Map<String, String> configs = new TreeMap<>(t.getConfigsMap());
+    configs.putAll(c.getSetMap());
+    c.getRemoveList().forEach(configs::remove);
+    TopicRecord altered = t.toBuilder().clearConfigs().putAllConfigs(configs).build();
+    topics.put(altered.getName(), altered);
+    return MetadataResult.newBuilder().setTopic(altered).build();
   }
 
   private MetadataResult deleteTopic(DeleteTopicCommand c) {

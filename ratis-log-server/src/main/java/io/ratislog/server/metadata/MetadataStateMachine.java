@@ -6,6 +6,7 @@ import io.ratislog.server.entries.MetadataQuery;
 import io.ratislog.server.entries.MetadataQueryResult;
 import io.ratislog.server.entries.MetadataResult;
 import io.ratislog.server.entries.MetadataSnapshot;
+import io.ratislog.server.metrics.NodeMetrics;
 import io.ratislog.server.raft.ShadedBytes;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -18,6 +19,8 @@ import java.util.concurrent.CompletableFuture;
 import org.apache.ratis.proto.RaftProtos.LogEntryProto;
 import org.apache.ratis.protocol.Message;
 import org.apache.ratis.protocol.RaftGroupId;
+import org.apache.ratis.protocol.RaftGroupMemberId;
+import org.apache.ratis.protocol.RaftPeerId;
 import org.apache.ratis.server.RaftServer;
 import org.apache.ratis.server.protocol.TermIndex;
 import org.apache.ratis.server.storage.FileInfo;
@@ -38,10 +41,17 @@ public final class MetadataStateMachine extends BaseStateMachine {
   private final SimpleStateMachineStorage storage = new SimpleStateMachineStorage();
   private final MetadataState state;
   private final Runnable onApplied;
+  private final NodeMetrics metrics;
 
-  public MetadataStateMachine(MetadataState state, Runnable onApplied) {
+  public MetadataStateMachine(MetadataState state, Runnable onApplied, NodeMetrics metrics) {
     this.state = state;
     this.onApplied = onApplied;
+    this.metrics = metrics;
+  }
+
+  @Override
+  public void notifyLeaderChanged(RaftGroupMemberId member, RaftPeerId newLeaderId) {
+    metrics.leaderChanged(NodeMetrics.METADATA, member.getPeerId().equals(newLeaderId));
   }
 
   @Override
@@ -81,6 +91,7 @@ public final class MetadataStateMachine extends BaseStateMachine {
     if (ti == null || ti.getIndex() < 0) {
       return -1;
     }
+    long started = System.nanoTime();
     Path target = storage.getSnapshotFile(ti.getTerm(), ti.getIndex()).toPath();
     Path tmp = target.resolveSibling(target.getFileName() + ".tmp");
     try (OutputStream out = Files.newOutputStream(tmp)) {
@@ -92,11 +103,13 @@ public final class MetadataStateMachine extends BaseStateMachine {
     Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     FileInfo info = new FileInfo(target, MD5FileUtil.computeAndSaveMd5ForFile(target.toFile()));
     storage.updateLatestSnapshot(new SingleFileSnapshotInfo(info, ti));
+    metrics.snapshotTaken(NodeMetrics.METADATA, System.nanoTime() - started);
     return ti.getIndex();
   }
 
   @Override
   public CompletableFuture<Message> applyTransaction(TransactionContext trx) {
+    long started = System.nanoTime();
     LogEntryProto entry = trx.getLogEntry();
     MetadataResult result;
     try {
@@ -108,6 +121,7 @@ public final class MetadataStateMachine extends BaseStateMachine {
     }
     updateLastAppliedTermIndex(TermIndex.valueOf(entry));
     onApplied.run();
+    metrics.applied(NodeMetrics.METADATA, System.nanoTime() - started);
     return CompletableFuture.completedFuture(ShadedBytes.toMessage(result));
   }
 

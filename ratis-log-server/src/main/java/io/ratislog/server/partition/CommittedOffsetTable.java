@@ -124,6 +124,11 @@ public final class CommittedOffsetTable {
     return Optional.ofNullable(groups.get(group));
   }
 
+  /** Every group's state on this partition, by group name (a copy). */
+  public java.util.SortedMap<String, Committed> all() {
+    return new java.util.TreeMap<>(groups);
+  }
+
   public List<CommittedOffsetRecord> toRecords() {
     List<CommittedOffsetRecord> out = new ArrayList<>();
     groups.forEach((g, c) -> out.add(CommittedOffsetRecord.newBuilder().setGroup(g).setOffset(c.offset())

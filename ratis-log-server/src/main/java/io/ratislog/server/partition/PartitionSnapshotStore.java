@@ -28,11 +28,13 @@ import org.slf4j.LoggerFactory;
  * A partition's state-machine directory: {@code segments/} (the partition's records) and snapshot meta files
  * {@code snapshot.<term>_<index>} (a {@link PartitionSnapshotMeta}).
  *
- * <p>A snapshot is the meta file plus the sealed segment files it names. Ratis ships exactly those files to a
- * follower that fell behind the purged Raft log and installs them as that follower's whole state-machine
- * directory, which is why segments live below it. Invariant: every segment a meta file names is sealed and
- * forced to disk before the meta file is written, and the meta file is written atomically (tmp, force,
- * rename).
+ * <p>A snapshot is the meta file plus the segment files it names. Ratis ships those files (each up to its size
+ * when the snapshot info was made) to a follower that fell behind the purged Raft log and installs them as that
+ * follower's whole state-machine directory, which is why segments live below it. Invariant: every segment a
+ * meta file names is forced to disk up to the meta's next offset before the meta file is written, and the meta
+ * file is written atomically (tmp, force, rename). The active segment may hold more (later appends) or, after a
+ * crash, a torn tail; opening the log cuts it back to the meta's next offset. Segments that retention deleted
+ * after the snapshot are missing from the front of its list; they are skipped.
  */
 final class PartitionSnapshotStore implements StateMachineStorage {
   private static final Logger LOG = LoggerFactory.getLogger(PartitionSnapshotStore.class);
@@ -42,6 +44,7 @@ final class PartitionSnapshotStore implements StateMachineStorage {
   private volatile Path smDir;
   private volatile SnapshotInfo latest;
   private volatile PartitionSnapshotMeta latestMeta;
+  private volatile Path latestFile;
 
   @Override
   public void init(RaftStorage raftStorage) throws IOException {
@@ -70,10 +73,12 @@ final class PartitionSnapshotStore implements StateMachineStorage {
     if (newest == null) {
       latest = null;
       latestMeta = null;
+      latestFile = null;
       return;
     }
     PartitionSnapshotMeta meta = PartitionSnapshotMeta.parseFrom(Files.readAllBytes(newest));
     latestMeta = meta;
+    latestFile = newest;
     latest = toSnapshotInfo(newest, meta, newestTi);
   }
 
@@ -87,7 +92,7 @@ final class PartitionSnapshotStore implements StateMachineStorage {
   }
 
   /**
-   * Records a snapshot at {@code ti}. The caller has sealed and forced every segment in {@code segmentFiles};
+   * Records a snapshot at {@code ti}. The caller has forced every segment in {@code segmentFiles};
    * {@code tables} adds the state machine's tables (producers, committed offsets, transactions).
    */
   void save(TermIndex ti, long nextOffset, long logStartOffset, List<Path> segmentFiles,
@@ -111,7 +116,21 @@ final class PartitionSnapshotStore implements StateMachineStorage {
     Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     forceDirectory(smDir);
     latestMeta = meta;
+    latestFile = target;
     latest = toSnapshotInfo(target, meta, ti);
+  }
+
+  /**
+   * After retention deleted segments: the newest snapshot no longer offers the deleted files (a follower that
+   * installs it gets the kept ones, and the meta's offsets still hold: retention only removes a prefix).
+   */
+  synchronized void dropDeletedSegments() throws IOException {
+    PartitionSnapshotMeta meta = latestMeta;
+    Path file = latestFile;
+    SnapshotInfo info = latest;
+    if (meta != null && file != null && info != null) {
+      latest = toSnapshotInfo(file, meta, info.getTermIndex());
+    }
   }
 
   private SnapshotInfo toSnapshotInfo(Path metaFile, PartitionSnapshotMeta meta, TermIndex ti) throws IOException {
@@ -120,6 +139,10 @@ final class PartitionSnapshotStore implements StateMachineStorage {
     for (String rel : meta.getSegmentFilesList()) {
       Path seg = smDir.resolve(rel);
       if (!Files.exists(seg)) {
+        if (files.size() == 1) {
+          // Missing from the front: deleted by retention after this snapshot (oldest segments go first).
+          continue;
+        }
         throw new IOException("snapshot " + metaFile + " names missing segment " + seg);
       }
       files.add(new FileInfo(seg, null));

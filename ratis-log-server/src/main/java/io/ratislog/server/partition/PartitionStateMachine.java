@@ -8,6 +8,9 @@ import io.ratislog.server.entries.OffsetCommitResult;
 import io.ratislog.server.entries.PartitionSnapshotMeta;
 import io.ratislog.server.entries.TxnMarkerEntry;
 import io.ratislog.server.entries.TxnOffsetCommitEntry;
+import io.ratislog.server.entries.RetentionEntry;
+import io.ratislog.server.entries.RetentionResult;
+import io.ratislog.server.metrics.NodeMetrics;
 import io.ratislog.server.raft.ShadedBytes;
 import io.ratislog.server.storage.SegmentLog;
 import io.ratislog.server.storage.SegmentLogConfig;
@@ -20,6 +23,8 @@ import java.util.concurrent.CompletableFuture;
 import org.apache.ratis.proto.RaftProtos.LogEntryProto;
 import org.apache.ratis.protocol.Message;
 import org.apache.ratis.protocol.RaftGroupId;
+import org.apache.ratis.protocol.RaftGroupMemberId;
+import org.apache.ratis.protocol.RaftPeerId;
 import org.apache.ratis.server.RaftServer;
 import org.apache.ratis.server.protocol.TermIndex;
 import org.apache.ratis.server.storage.RaftStorage;
@@ -38,8 +43,8 @@ import org.slf4j.LoggerFactory;
  * entry and the log, so every replica ends with the same offsets and bytes.
  *
  * <p>Durability: the Raft log (forced before an entry counts towards the quorum) is the source of truth.
- * Segment writes are not forced on apply; at a snapshot the active segment is sealed and forced, then the
- * snapshot records the next offset. On restart the segments are cut back to the snapshot's next offset and
+ * Segment writes are not forced on apply; at a snapshot the segments are forced, then the snapshot records the
+ * next offset. On restart the segments are cut back to the snapshot's next offset and
  * Ratis replays every later entry, so a torn or lost unforced tail is rebuilt from the Raft log.
  *
  * <p>Idempotent producers: a batch with a producer id goes through the {@link ProducerStateTable} first, so
@@ -54,6 +59,10 @@ import org.slf4j.LoggerFactory;
  * {@code TxnMarkerEntry} from the coordinator ends it, marking its batches aborted or applying the offset
  * commits it held ({@link PartitionTransactions}); the last stable offset bounds what read_committed readers
  * see. Part of every snapshot, like the tables above.
+ * <p>Retention: an applied {@code RetentionEntry} moves the log start to the offset the leader decided (see
+ * {@link RetentionManager}) and deletes the whole segments below it. Segments roll only on size at append, so
+ * replicas with the same {@code segment.bytes} hold the same segment files and delete the same ones; the log
+ * start is the same on every replica in any case, and is part of every snapshot.
  *
  * <p>Threads: Ratis applies entries and takes snapshots on one thread; fetches read concurrently.
  */
@@ -61,6 +70,7 @@ public final class PartitionStateMachine extends BaseStateMachine {
   private static final Logger LOG = LoggerFactory.getLogger(PartitionStateMachine.class);
 
   private final SegmentLogConfig segmentConfig;
+  private final NodeMetrics metrics;
   private final PartitionSnapshotStore store = new PartitionSnapshotStore();
   private final AppendNotifier notifier = new AppendNotifier();
   /** Publishes the last stable offset, for read_committed long polls. */
@@ -73,9 +83,17 @@ public final class PartitionStateMachine extends BaseStateMachine {
   /** Open and aborted transactions; written on the apply thread, read by request threads. */
   private volatile PartitionTransactions txns = new PartitionTransactions();
   private long nextPurgeMs;
+  /** Producer sessions in {@link #producers}, published for metrics threads. */
+  private volatile int producerSessions;
 
-  public PartitionStateMachine(SegmentLogConfig segmentConfig) {
+  public PartitionStateMachine(SegmentLogConfig segmentConfig, NodeMetrics metrics) {
     this.segmentConfig = segmentConfig;
+    this.metrics = metrics;
+  }
+
+  @Override
+  public void notifyLeaderChanged(RaftGroupMemberId member, RaftPeerId newLeaderId) {
+    metrics.leaderChanged(NodeMetrics.PARTITION, member.getPeerId().equals(newLeaderId));
   }
 
   @Override
@@ -117,6 +135,19 @@ public final class PartitionStateMachine extends BaseStateMachine {
     if (meta != null && opened.segmentFiles().isEmpty() && meta.getSegmentFilesCount() == 0) {
       // Retention removed every record before the snapshot: only the meta knows where the log stands.
       opened.resetTo(keepUpTo);
+    } else if (meta != null && opened.segmentFiles().isEmpty() && keepUpTo > 0) {
+      // Every segment the snapshot named is gone: a retention entry after the snapshot deleted them (on this
+      // replica, or on the leader that shipped this snapshot without them). The Raft log holds the rest, that
+      // entry included. (Segments only ever go through retention; losing all of them otherwise looks the same.)
+      LOG.warn("{}: none of the snapshot's {} segments exist (deleted by retention since); starting the log at the"
+          + " snapshot's end {}", getGroupId(), meta.getSegmentFilesCount(), keepUpTo);
+      opened.resetTo(keepUpTo);
+    } else if (meta != null && opened.logStartOffset() > keepUpTo) {
+      // Retention after the snapshot deleted segments beyond its end: start empty at the snapshot's end; the Raft
+      // log replays the appends after it and then the retention entry, which deletes them again.
+      LOG.info("{}: segments start at {}, past the snapshot's end {} (retention since): restarting the log there",
+          getGroupId(), opened.logStartOffset(), keepUpTo);
+      opened.resetTo(keepUpTo);
     }
     if (opened.logEndOffset() < keepUpTo) {
       opened.close();
@@ -129,10 +160,15 @@ public final class PartitionStateMachine extends BaseStateMachine {
           getGroupId(), opened.logEndOffset(), keepUpTo);
       opened.truncateFrom(keepUpTo);
     }
+    if (meta != null && meta.getLogStartOffset() > opened.logStartOffset()) {
+      // Retention's log start, which may lie inside this replica's first segment.
+      opened.advanceStartTo(meta.getLogStartOffset());
+    }
     producers = meta == null ? new ProducerStateTable() : ProducerStateTable.fromRecords(meta.getProducersList());
     offsets = meta == null ? new CommittedOffsetTable() : CommittedOffsetTable.fromRecords(meta.getCommittedOffsetsList());
     txns = meta == null ? new PartitionTransactions()
         : PartitionTransactions.fromRecords(meta.getOpenTransactionsList(), meta.getAbortedBatchesList());
+    producerSessions = producers.size();
     TermIndex ti = store.getLatestSnapshot() == null ? null : store.getLatestSnapshot().getTermIndex();
     if (ti != null) {
       setLastAppliedTermIndex(ti);
@@ -159,6 +195,7 @@ public final class PartitionStateMachine extends BaseStateMachine {
 
   @Override
   public CompletableFuture<Message> applyTransaction(TransactionContext trx) {
+    long started = System.nanoTime();
     LogEntryProto entry = trx.getLogEntry();
     TermIndex ti = TermIndex.valueOf(entry);
     PartitionEntry pe;
@@ -175,9 +212,11 @@ public final class PartitionStateMachine extends BaseStateMachine {
       case RESET_OFFSET -> offsets.reset(pe.getResetOffset(), requireLog().logEndOffset());
       case TXN_MARKER -> applyMarker(pe.getTxnMarker());
       case TXN_OFFSET_COMMIT -> applyTxnOffsetCommit(pe.getTxnOffsetCommit());
+      case RETENTION -> applyRetention(pe.getRetention());
       case KIND_NOT_SET -> error(ErrorCode.INVALID_REQUEST, "empty partition entry");
     };
     updateLastAppliedTermIndex(ti);
+    metrics.applied(NodeMetrics.PARTITION, System.nanoTime() - started);
     return CompletableFuture.completedFuture(ShadedBytes.toMessage(result));
   }
 
@@ -221,6 +260,7 @@ public final class PartitionStateMachine extends BaseStateMachine {
       if (a.getTransactional()) {
         txns.recordAppend(a.getProducerId(), a.getProducerEpoch(), base, a.getRecordCount());
       }
+      producerSessions = producers.size();
     }
     publishEnd(l);
     return AppendResult.newBuilder().setBaseOffset(base).setAppendTimeMs(now).build();
@@ -271,6 +311,55 @@ public final class PartitionStateMachine extends BaseStateMachine {
     stableNotifier.publish(txns.lastStableOffset(end));
   }
 
+  /**
+   * Advances the log start to the entry's offset (decided by the leader, see {@link RetentionPolicy}): whole
+   * segments below it are deleted, reads below it refused. The same on every replica, as it depends on the entry
+   * and the log's offsets only.
+   */
+  private RetentionResult applyRetention(RetentionEntry r) {
+    SegmentLog l = requireLog();
+    long target = r.getLogStartOffset();
+    if (target < 0 || target > l.logEndOffset()) {
+      return RetentionResult.newBuilder().setErrorCode(ErrorCode.INVALID_REQUEST.getNumber())
+          .setErrorMessage("log start " + target + " is outside [0, " + l.logEndOffset() + "]")
+          .setLogStartOffset(l.logStartOffset()).build();
+    }
+    long before = l.logStartOffset();
+    if (target > before) {
+      try {
+        l.advanceStartTo(target);
+        store.dropDeletedSegments();
+        txns.pruneBelow(l.logStartOffset());
+      } catch (IOException e) {
+        throw new UncheckedIOException(getGroupId() + ": cannot delete segments below " + target, e);
+      }
+      LOG.info("{}: retention (retention.ms {}, retention.bytes {}, decided at {}) moved the log start {} -> {}",
+          getGroupId(), r.getRetentionMs(), r.getRetentionBytes(), r.getDecidedMs(), before, l.logStartOffset());
+    }
+    return RetentionResult.newBuilder().setLogStartOffset(l.logStartOffset()).build();
+  }
+
+  /**
+   * This replica's segments as {@link RetentionPolicy} sees them (each with its newest batch's append time), for
+   * the leader's retention decision.
+   */
+  public List<RetentionPolicy.SegmentInfo> retentionView() throws IOException {
+    SegmentLog l = requireLog();
+    List<RetentionPolicy.SegmentInfo> out = new java.util.ArrayList<>();
+    long start = l.logStartOffset();
+    for (SegmentLog.SegmentSummary s : l.segmentSummaries()) {
+      long last = Long.MIN_VALUE;
+      if (s.nextOffset() > s.baseOffset() && s.nextOffset() - 1 >= start) {
+        List<StoredBatch> b = l.read(s.nextOffset() - 1, 1);
+        if (!b.isEmpty()) {
+          last = b.get(0).appendTimeMs();
+        }
+      }
+      out.add(new RetentionPolicy.SegmentInfo(Math.max(start, s.baseOffset()), s.nextOffset(), s.sizeBytes(), last));
+    }
+    return out;
+  }
+
   private static AppendResult error(ErrorCode code, String message) {
     return AppendResult.newBuilder().setErrorCode(code.getNumber()).setErrorMessage(message).build();
   }
@@ -286,12 +375,18 @@ public final class PartitionStateMachine extends BaseStateMachine {
     if (ti == null || ti.getIndex() < 0) {
       return -1;
     }
-    List<Path> sealed = l.roll();
+    long started = System.nanoTime();
+    // Forced, not sealed: segment boundaries then depend on appends (segment.bytes) and retention entries only,
+    // never on when a replica happened to snapshot, so every replica has the same files for retention to delete.
+    // Ratis ships each named file up to its size now; bytes appended later are cut off on open (truncateFrom).
+    l.flush();
+    List<Path> files = l.segmentFiles();
     PartitionTransactions t = txns;
-    store.save(ti, l.logEndOffset(), l.logStartOffset(), sealed, b -> b.addAllProducers(producers.toRecords())
+    store.save(ti, l.logEndOffset(), l.logStartOffset(), files, b -> b.addAllProducers(producers.toRecords())
         .addAllCommittedOffsets(offsets.toRecords()).addAllOpenTransactions(t.openRecords())
         .addAllAbortedBatches(t.abortedRecords()));
-    LOG.debug("{}: snapshot at {} (next offset {}, {} segments)", getGroupId(), ti, l.logEndOffset(), sealed.size());
+    metrics.snapshotTaken(NodeMetrics.PARTITION, System.nanoTime() - started);
+    LOG.debug("{}: snapshot at {} (next offset {}, {} segments)", getGroupId(), ti, l.logEndOffset(), files.size());
     return ti.getIndex();
   }
 
@@ -311,6 +406,26 @@ public final class PartitionStateMachine extends BaseStateMachine {
   /** Offset the next applied record will get; every offset below it is committed. */
   public long logEndOffset() {
     return requireLog().logEndOffset();
+  }
+
+  /** Bytes of record data stored (segment data files). */
+  public long sizeInBytes() {
+    return requireLog().sizeInBytes();
+  }
+
+  /** Segment files, the active one included. */
+  public int segmentCount() {
+    return requireLog().segmentFiles().size();
+  }
+
+  /** Idempotent producer sessions this partition remembers. */
+  public int producerSessions() {
+    return producerSessions;
+  }
+
+  /** Every consumer group's committed offset on this partition, as applied on this replica. */
+  public java.util.SortedMap<String, CommittedOffsetTable.Committed> committedOffsets() {
+    return offsets.all();
   }
 
   /** Committed batches from {@code offset} on (see {@link SegmentLog#read}). */

@@ -3,6 +3,8 @@ package io.ratislog.server.rpc;
 import io.grpc.ManagedChannel;
 import io.grpc.stub.StreamObserver;
 import io.ratislog.proto.AdminServiceGrpc;
+import io.ratislog.proto.AlterTopicConfigRequest;
+import io.ratislog.proto.AlterTopicConfigResponse;
 import io.ratislog.proto.CreateTopicRequest;
 import io.ratislog.proto.CreateTopicResponse;
 import io.ratislog.proto.DeleteTopicRequest;
@@ -22,6 +24,7 @@ import io.ratislog.proto.PingResponse;
 import io.ratislog.proto.TopicDescription;
 import io.ratislog.server.config.NodeConfig;
 import io.ratislog.server.config.PeerInfo;
+import io.ratislog.server.entries.AlterTopicConfigCommand;
 import io.ratislog.server.entries.CreateTopicCommand;
 import io.ratislog.server.entries.DeleteTopicCommand;
 import io.ratislog.server.entries.MetadataCommand;
@@ -40,6 +43,7 @@ import io.ratislog.server.membership.MembershipController;
 import io.ratislog.server.metadata.MetadataClient;
 import io.ratislog.server.metadata.MetadataState;
 import io.ratislog.server.metadata.Placement;
+import io.ratislog.server.metadata.TopicConfigs;
 import io.ratislog.server.metadata.TopicNames;
 import io.ratislog.server.raft.GroupIds;
 import java.io.IOException;
@@ -104,6 +108,11 @@ public final class AdminServiceImpl extends AdminServiceGrpc.AdminServiceImplBas
           "partitions must be in 1.." + MAX_PARTITIONS_PER_TOPIC + ", got " + request.getPartitions())).build());
       return;
     }
+    String configProblem = TopicConfigs.problem(request.getConfigsMap());
+    if (configProblem != null) {
+      reply(out, CreateTopicResponse.newBuilder().setError(Errors.of(ErrorCode.INVALID_CONFIG, configProblem)).build());
+      return;
+    }
     List<Integer> ids = nodes.all().stream().map(PeerInfo::id).toList();
     int count = ids.size();
     int rf = request.getReplicationFactor() == 0 ? Math.min(3, count) : request.getReplicationFactor();
@@ -121,6 +130,32 @@ public final class AdminServiceImpl extends AdminServiceGrpc.AdminServiceImplBas
         .build();
     metadataClient.submit(command).whenComplete((result, t) -> {
       CreateTopicResponse.Builder b = CreateTopicResponse.newBuilder().setError(Errors.metadataOutcome(result, t));
+      if (b.getError().getCode() == ErrorCode.NONE) {
+        b.setTopic(describe(result.getTopic()));
+      }
+      reply(out, b.build());
+    });
+  }
+
+  @Override
+  public void alterTopicConfig(AlterTopicConfigRequest request, StreamObserver<AlterTopicConfigResponse> out) {
+    String problem = TopicConfigs.problem(request.getSetMap());
+    for (String key : request.getRemoveList()) {
+      if (problem == null && !TopicConfigs.isKnown(key)) {
+        problem = "unknown topic config '" + key + "'";
+      }
+    }
+    if (problem == null && request.getSetCount() == 0 && request.getRemoveCount() == 0) {
+      problem = "nothing to change: give configs to set or remove";
+    }
+    if (problem != null) {
+      reply(out, AlterTopicConfigResponse.newBuilder().setError(Errors.of(ErrorCode.INVALID_CONFIG, problem)).build());
+      return;
+    }
+    MetadataCommand command = MetadataCommand.newBuilder().setAlterTopicConfig(AlterTopicConfigCommand.newBuilder()
+        .setName(request.getName()).putAllSet(request.getSetMap()).addAllRemove(request.getRemoveList())).build();
+    metadataClient.submit(command).whenComplete((result, t) -> {
+      AlterTopicConfigResponse.Builder b = AlterTopicConfigResponse.newBuilder().setError(Errors.metadataOutcome(result, t));
       if (b.getError().getCode() == ErrorCode.NONE) {
         b.setTopic(describe(result.getTopic()));
       }

@@ -60,6 +60,11 @@ public final class SegmentLog implements Closeable {
     private final StampedLock structureLock = new StampedLock();
     /** Immutable, sorted by base offset. */
     private volatile List<Segment> segments;
+    /**
+     * Retention's log start: no read below it even where a segment straddling it is kept (a replica whose segment
+     * boundaries differ from the leader's keeps that whole segment). Never above {@link #endOffset}.
+     */
+    private volatile long startFloor;
     /** Written after the last segment's size on append; readers read it before {@link #segments}. */
     private volatile long endOffset;
     private volatile boolean closed;
@@ -144,10 +149,48 @@ public final class SegmentLog implements Closeable {
         return dir;
     }
 
-    /** Base offset of the first segment; 0 for a log that never had a segment. */
+    /**
+     * The first readable offset: the base offset of the first segment, or the offset retention advanced the log to
+     * ({@link #advanceStartTo}) when that is higher; 0 for a log that never had a segment.
+     */
     public long logStartOffset() {
         List<Segment> segs = segments;
-        return segs.isEmpty() ? 0 : segs.get(0).baseOffset();
+        return Math.max(startFloor, segs.isEmpty() ? 0 : segs.get(0).baseOffset());
+    }
+
+    /** One segment as retention sees it. */
+    public record SegmentSummary(long baseOffset, long nextOffset, long sizeBytes) {
+    }
+
+    /** Every segment, oldest first; the last one is the active segment (possibly empty). */
+    public List<SegmentSummary> segmentSummaries() {
+        List<Segment> segs = segments;
+        List<SegmentSummary> out = new ArrayList<>(segs.size());
+        for (Segment s : segs) {
+            out.add(new SegmentSummary(s.baseOffset(), s.nextOffset(), s.size()));
+        }
+        return out;
+    }
+
+    /**
+     * Retention: makes {@code offset} the log start. Deletes every whole segment below it
+     * ({@link #deleteSegmentsBefore}) and refuses reads below it from now on, even in a kept segment that straddles
+     * it. A lower offset than the current start changes nothing.
+     *
+     * @throws IllegalArgumentException if {@code offset > logEndOffset()}
+     */
+    public void advanceStartTo(long offset) throws IOException {
+        synchronized (writeMutex) {
+            ensureOpen();
+            if (offset > endOffset) {
+                throw new IllegalArgumentException("Cannot start the log at " + offset + ": it ends at " + endOffset);
+            }
+            if (offset <= logStartOffset()) {
+                return;
+            }
+            startFloor = offset;
+            deleteSegmentsBefore(offset);
+        }
     }
 
     /** The offset the next appended batch must start at. */
@@ -256,7 +299,7 @@ public final class SegmentLog implements Closeable {
         }
         long end = endOffset;
         List<Segment> segs = segments;
-        long start = segs.isEmpty() ? 0 : segs.get(0).baseOffset();
+        long start = Math.max(startFloor, segs.isEmpty() ? 0 : segs.get(0).baseOffset());
         if (fromOffset < start || fromOffset > end) {
             throw new OffsetOutOfRangeException(fromOffset, start, end);
         }
@@ -422,6 +465,7 @@ public final class SegmentLog implements Closeable {
                 List<Segment> old = segments;
                 segments = List.of();
                 endOffset = offset;
+                startFloor = offset;
                 for (int i = old.size() - 1; i >= 0; i--) {
                     old.get(i).delete();
                 }

@@ -18,6 +18,9 @@ import io.ratislog.server.rpc.AdminServiceImpl;
 import io.ratislog.server.rpc.GroupServiceImpl;
 import io.ratislog.server.rpc.LogServiceImpl;
 import io.ratislog.server.rpc.ProduceResponseLoss;
+import io.ratislog.server.security.TlsContexts;
+import io.grpc.netty.shaded.io.netty.handler.ssl.SslContext;
+import org.apache.ratis.conf.Parameters;
 import io.ratislog.server.storage.SegmentLogConfig;
 import java.io.Closeable;
 import java.io.IOException;
@@ -98,11 +101,16 @@ public final class LogNode implements Closeable {
     RaftProperties props = RaftPropertiesFactory.create(config);
     SegmentLogConfig segmentConfig = new SegmentLogConfig(config.segmentBytes(), SegmentLogConfig.defaults().indexIntervalBytes());
     RaftGroup metadataGroup = metadataGroup(config);
+    Parameters raftParams = new Parameters();
+    TlsContexts.configureRaft(config, raftParams);
+    SslContext clientTls = TlsContexts.clientServer(config.security());
+    SslContext peerClientTls = TlsContexts.peerClient(config.security());
     StateMachine.Registry registry = gid -> stateMachineFor(gid, segmentConfig);
     raftServer = RaftServer.newBuilder()
         .setServerId(peerId(config.nodeId()))
         .setGroup(metadataGroup)
         .setProperties(props)
+        .setParameters(raftParams)
         .setStateMachineRegistry(registry)
         .setOption(RaftStorage.StartupOption.RECOVER)
         .build();
@@ -110,17 +118,21 @@ public final class LogNode implements Closeable {
     raftServer.start();
     reconciler.start();
     reconciler.trigger();
-    metadataClient = new MetadataClient(metadataGroup, props, 15_000);
+    metadataClient = new MetadataClient(metadataGroup, props, raftParams, 15_000);
     readExecutor = Executors.newFixedThreadPool(Math.max(4, 2 * Runtime.getRuntime().availableProcessors()), r -> {
       Thread t = new Thread(r, "fetch-reader-" + config.nodeId());
       t.setDaemon(true);
       return t;
     });
-    adminService = new AdminServiceImpl(config, raftServer, metadata, metadataClient);
+    adminService = new AdminServiceImpl(config, raftServer, metadata, metadataClient, peerClientTls);
     groupSessions = new GroupSessions(config.nodeId(), raftServer, metadata, metadataClient);
     groupSessions.start();
     PeerInfo self = config.self();
-    grpcServer = NettyServerBuilder.forAddress(new InetSocketAddress(config.bindHost(), self.clientPort()))
+    NettyServerBuilder serverBuilder = NettyServerBuilder.forAddress(new InetSocketAddress(config.bindHost(), self.clientPort()));
+    if (clientTls != null) {
+      serverBuilder.sslContext(clientTls);
+    }
+    grpcServer = serverBuilder
         .addService(ServerInterceptors.intercept(new LogServiceImpl(config, raftServer, metadata, metadataClient, readExecutor), interceptors))
         .addService(ServerInterceptors.intercept(adminService, interceptors))
         .addService(ServerInterceptors.intercept(
@@ -130,8 +142,9 @@ public final class LogNode implements Closeable {
         .permitKeepAliveWithoutCalls(true)
         .build()
         .start();
-    LOG.info("node {} up: raft {}:{}, clients {}:{}, data {}", config.nodeId(), config.bindHost(), self.raftPort(),
-        config.bindHost(), self.clientPort(), config.dataDir().toAbsolutePath());
+    LOG.info("node {} up: raft {}:{}{}, clients {}:{}{}, data {}", config.nodeId(), config.bindHost(), self.raftPort(),
+        config.security().peerTls() ? " (mTLS)" : "", config.bindHost(), self.clientPort(),
+        clientTls != null ? " (TLS, client auth " + config.security().clientAuth() + ")" : "", config.dataDir().toAbsolutePath());
   }
 
   private StateMachine stateMachineFor(RaftGroupId gid, SegmentLogConfig segmentConfig) {

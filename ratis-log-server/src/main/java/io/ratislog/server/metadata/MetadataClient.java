@@ -25,12 +25,14 @@ public final class MetadataClient implements Closeable {
   private final RaftClient client;
   private final long timeoutMs;
 
-  public MetadataClient(RaftGroup metadataGroup, RaftProperties serverProperties, long timeoutMs) {
+  public MetadataClient(RaftGroup metadataGroup, RaftProperties serverProperties, org.apache.ratis.conf.Parameters parameters,
+                        long timeoutMs) {
     RaftProperties p = new RaftProperties(serverProperties);
     RaftClientConfigKeys.Rpc.setRequestTimeout(p, TimeDuration.valueOf(3, TimeUnit.SECONDS));
     this.client = RaftClient.newBuilder()
         .setRaftGroup(metadataGroup)
         .setProperties(p)
+        .setParameters(parameters)
         .setRetryPolicy(RetryPolicies.retryUpToMaximumCountWithFixedSleep(
             (int) Math.max(1, timeoutMs / 100), TimeDuration.valueOf(100, TimeUnit.MILLISECONDS)))
         .build();
@@ -54,6 +56,14 @@ public final class MetadataClient implements Closeable {
   /** Reads consumer groups through the leader (linearizable). An empty name reads every group. */
   public CompletableFuture<MetadataQueryResult> queryGroups(String group) {
     MetadataQuery q = MetadataQuery.newBuilder().setGroups(true).setGroup(group).build();
+    return client.async().sendReadOnly(ShadedBytes.toMessage(q))
+        .orTimeout(timeoutMs, TimeUnit.MILLISECONDS)
+        .thenApply(reply -> parse(reply, MetadataQueryResult.parser()));
+  }
+
+  /** Reads the ACL bindings through the leader (linearizable). */
+  public CompletableFuture<MetadataQueryResult> queryAcls() {
+    MetadataQuery q = MetadataQuery.newBuilder().setAcls(true).build();
     return client.async().sendReadOnly(ShadedBytes.toMessage(q))
         .orTimeout(timeoutMs, TimeUnit.MILLISECONDS)
         .thenApply(reply -> parse(reply, MetadataQueryResult.parser()));

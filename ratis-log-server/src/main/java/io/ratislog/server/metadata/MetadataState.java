@@ -9,6 +9,7 @@ import io.ratislog.server.entries.MetadataSnapshot;
 import io.ratislog.server.entries.GroupRecord;
 import io.ratislog.server.entries.TopicRecord;
 import io.ratislog.server.group.GroupTable;
+import io.ratislog.server.security.AclTable;
 import io.ratislog.server.raft.GroupIds;
 import java.util.ArrayList;
 import java.util.List;
@@ -27,6 +28,7 @@ public final class MetadataState {
   private long nextTopicId = 1;
   private long nextProducerId = 1;
   private final GroupTable groups = new GroupTable();
+  private final AclTable acls = new AclTable();
 
   /** Applies one command and answers what happened. */
   public synchronized MetadataResult apply(MetadataCommand command) {
@@ -37,6 +39,8 @@ public final class MetadataState {
       case JOIN_GROUP -> groups.join(command.getJoinGroup(), partitionCounts());
       case LEAVE_GROUP -> groups.leave(command.getLeaveGroup(), partitionCounts());
       case EXPIRE_MEMBER -> groups.expire(command.getExpireMember(), partitionCounts());
+      case ADD_ACL -> acls.add(command.getAddAcl());
+      case REMOVE_ACL -> acls.remove(command.getRemoveAcl());
       case KIND_NOT_SET -> error(ErrorCode.INVALID_REQUEST, "empty metadata command");
     };
   }
@@ -87,6 +91,11 @@ public final class MetadataState {
     return counts;
   }
 
+  /** The ACL bindings (lock-free reads; changed only by applied commands). */
+  public AclTable acls() {
+    return acls;
+  }
+
   /** A consumer group, if it exists. */
   public synchronized Optional<GroupRecord> group(String name) {
     return groups.group(name);
@@ -112,7 +121,7 @@ public final class MetadataState {
 
   public synchronized MetadataSnapshot toSnapshot() {
     return MetadataSnapshot.newBuilder().setNextTopicId(nextTopicId).setNextProducerId(nextProducerId)
-        .addAllTopics(topics.values()).addAllGroups(groups.groups()).build();
+        .addAllTopics(topics.values()).addAllGroups(groups.groups()).addAllAcls(acls.list()).build();
   }
 
   public synchronized void restore(MetadataSnapshot snapshot) {
@@ -123,5 +132,6 @@ public final class MetadataState {
     nextTopicId = snapshot.getNextTopicId();
     nextProducerId = Math.max(1, snapshot.getNextProducerId());
     groups.restore(snapshot.getGroupsList());
+    acls.restore(snapshot.getAclsList());
   }
 }

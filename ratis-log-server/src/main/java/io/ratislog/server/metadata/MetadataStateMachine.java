@@ -116,7 +116,9 @@ public final class MetadataStateMachine extends BaseStateMachine {
     try {
       MetadataQuery q = ShadedBytes.parse(MetadataQuery.parser(), request.getContent());
       MetadataQueryResult.Builder r = MetadataQueryResult.newBuilder();
-      if (q.getGroups()) {
+      if (q.getAcls()) {
+        r.addAllAcls(state.acls().list());
+      } else if (q.getGroups()) {
         if (q.getGroup().isEmpty()) {
           r.addAllGroups(state.groups());
         } else {

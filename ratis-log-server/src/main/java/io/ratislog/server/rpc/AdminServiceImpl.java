@@ -63,7 +63,11 @@ public final class AdminServiceImpl extends AdminServiceGrpc.AdminServiceImplBas
   private final Function<Integer, ManagedChannel> peerChannels;
   private final Map<Integer, ManagedChannel> channels = new ConcurrentHashMap<>();
 
-  public AdminServiceImpl(NodeConfig config, RaftServer server, MetadataState metadata, MetadataClient metadataClient) {
+  /**
+   * @param peerTls the TLS context for channels to the peers' client ports (Ping), or null for plaintext
+   */
+  public AdminServiceImpl(NodeConfig config, RaftServer server, MetadataState metadata, MetadataClient metadataClient,
+                          io.grpc.netty.shaded.io.netty.handler.ssl.SslContext peerTls) {
     this.config = config;
     this.server = server;
     this.metadata = metadata;
@@ -71,7 +75,8 @@ public final class AdminServiceImpl extends AdminServiceGrpc.AdminServiceImplBas
     this.router = new PartitionRouter(config, server, metadata);
     this.peerChannels = id -> channels.computeIfAbsent(id, k -> {
       PeerInfo p = config.peer(k);
-      return io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder.forAddress(p.host(), p.clientPort()).usePlaintext().build();
+      var b = io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder.forAddress(p.host(), p.clientPort());
+      return (peerTls == null ? b.usePlaintext() : b.sslContext(peerTls)).build();
     });
   }
 

@@ -18,6 +18,11 @@ import io.ratislog.server.rpc.AdminServiceImpl;
 import io.ratislog.server.rpc.GroupServiceImpl;
 import io.ratislog.server.rpc.LogServiceImpl;
 import io.ratislog.server.rpc.ProduceResponseLoss;
+import io.ratislog.server.config.SecurityConfig;
+import io.ratislog.server.security.Authenticator;
+import io.ratislog.server.security.Authorizer;
+import io.ratislog.server.security.QuotaManager;
+import io.ratislog.server.security.SecurityInterceptor;
 import io.ratislog.server.security.TlsContexts;
 import io.grpc.netty.shaded.io.netty.handler.ssl.SslContext;
 import org.apache.ratis.conf.Parameters;
@@ -66,8 +71,9 @@ public final class LogNode implements Closeable {
   }
 
   /**
-   * A node whose client-facing services run behind the given interceptors (outermost first): the seam for
-   * authentication and quotas, and for tests that lose responses after the server acted on a request.
+   * A node whose client-facing services run behind the given interceptors (as {@link ServerInterceptors#intercept}
+   * orders them: the last runs first), inside the security interceptor (authentication, ACLs, quotas) when
+   * security is configured: the seam for tests that lose responses after the server acted on a request.
    */
   public LogNode(NodeConfig config, List<ServerInterceptor> interceptors) {
     this.config = config;
@@ -128,15 +134,20 @@ public final class LogNode implements Closeable {
     groupSessions = new GroupSessions(config.nodeId(), raftServer, metadata, metadataClient);
     groupSessions.start();
     PeerInfo self = config.self();
+    List<ServerInterceptor> chain = new ArrayList<>(interceptors);
+    SecurityInterceptor security = securityInterceptor();
+    if (security != null) {
+      chain.add(security); // the last one runs first: security is the outermost
+    }
     NettyServerBuilder serverBuilder = NettyServerBuilder.forAddress(new InetSocketAddress(config.bindHost(), self.clientPort()));
     if (clientTls != null) {
       serverBuilder.sslContext(clientTls);
     }
     grpcServer = serverBuilder
-        .addService(ServerInterceptors.intercept(new LogServiceImpl(config, raftServer, metadata, metadataClient, readExecutor), interceptors))
-        .addService(ServerInterceptors.intercept(adminService, interceptors))
+        .addService(ServerInterceptors.intercept(new LogServiceImpl(config, raftServer, metadata, metadataClient, readExecutor), chain))
+        .addService(ServerInterceptors.intercept(adminService, chain))
         .addService(ServerInterceptors.intercept(
-            new GroupServiceImpl(config, raftServer, metadata, metadataClient, groupSessions), interceptors))
+            new GroupServiceImpl(config, raftServer, metadata, metadataClient, groupSessions), chain))
         .maxInboundMessageSize(config.maxBatchBytes() + 1024 * 1024)
         .permitKeepAliveTime(10, TimeUnit.SECONDS)
         .permitKeepAliveWithoutCalls(true)
@@ -145,6 +156,18 @@ public final class LogNode implements Closeable {
     LOG.info("node {} up: raft {}:{}{}, clients {}:{}{}, data {}", config.nodeId(), config.bindHost(), self.raftPort(),
         config.security().peerTls() ? " (mTLS)" : "", config.bindHost(), self.clientPort(),
         clientTls != null ? " (TLS, client auth " + config.security().clientAuth() + ")" : "", config.dataDir().toAbsolutePath());
+  }
+
+  /** The authentication/authorization/quota front, or null when none of them is configured. */
+  private SecurityInterceptor securityInterceptor() {
+    SecurityConfig s = config.security();
+    boolean needed = s.tokenFile() != null || s.clientAuth() != SecurityConfig.ClientAuth.NONE
+        || s.authenticationRequired() || s.authorizationEnabled() || s.quotasEnabled();
+    if (!needed) {
+      return null;
+    }
+    return new SecurityInterceptor(new Authenticator(s), new Authorizer(s, metadata.acls()),
+        s.quotasEnabled() ? new QuotaManager(s) : null);
   }
 
   private StateMachine stateMachineFor(RaftGroupId gid, SegmentLogConfig segmentConfig) {

@@ -60,7 +60,7 @@ import picocli.CommandLine.Spec;
 @Command(name = "logctl", mixinStandardHelpOptions = true, version = "logctl 0.1.0",
     description = "Administer and use a ratislog cluster.",
     subcommands = {LogCtl.TopicCommand.class, LogCtl.ProduceCommand.class, LogCtl.ConsumeCommand.class,
-        LogCtl.ClusterCommand.class, LogCtl.GroupCommand.class})
+        LogCtl.ClusterCommand.class, LogCtl.GroupCommand.class, AclCommands.class})
 public final class LogCtl implements Callable<Integer> {
   /** The bootstrap used when none is given. */
   public static final String DEFAULT_BOOTSTRAP = "127.0.0.1:9091";

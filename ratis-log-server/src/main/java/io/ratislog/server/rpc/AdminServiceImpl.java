@@ -2,7 +2,16 @@ package io.ratislog.server.rpc;
 
 import io.grpc.ManagedChannel;
 import io.grpc.stub.StreamObserver;
+import io.ratislog.proto.AclBinding;
+import io.ratislog.proto.AddAclRequest;
+import io.ratislog.proto.AddAclResponse;
 import io.ratislog.proto.AdminServiceGrpc;
+import io.ratislog.proto.ListAclsRequest;
+import io.ratislog.proto.ListAclsResponse;
+import io.ratislog.proto.RemoveAclRequest;
+import io.ratislog.proto.RemoveAclResponse;
+import io.ratislog.server.entries.AclRecord;
+import io.ratislog.server.security.AclTable;
 import io.ratislog.proto.CreateTopicRequest;
 import io.ratislog.proto.CreateTopicResponse;
 import io.ratislog.proto.DeleteTopicRequest;
@@ -247,6 +256,67 @@ public final class AdminServiceImpl extends AdminServiceGrpc.AdminServiceImplBas
     reply(out, PingResponse.newBuilder().setNodeId(config.nodeId()).build());
   }
 
+
+  // ---------------------------------------------------------------- security: ACLs
+
+  @Override
+  public void addAcl(AddAclRequest request, StreamObserver<AddAclResponse> out) {
+    AclRecord record = toRecord(request.getBinding());
+    String problem = AclTable.problem(record);
+    if (problem != null) {
+      reply(out, AddAclResponse.newBuilder().setError(Errors.of(ErrorCode.INVALID_REQUEST, problem)).build());
+      return;
+    }
+    metadataClient.submit(MetadataCommand.newBuilder().setAddAcl(record).build()).whenComplete((result, t) ->
+        reply(out, AddAclResponse.newBuilder().setError(Errors.metadataOutcome(result, t)).build()));
+  }
+
+  @Override
+  public void removeAcl(RemoveAclRequest request, StreamObserver<RemoveAclResponse> out) {
+    AclRecord record = toRecord(request.getBinding());
+    String problem = AclTable.problem(record);
+    if (problem != null) {
+      reply(out, RemoveAclResponse.newBuilder().setError(Errors.of(ErrorCode.INVALID_REQUEST, problem)).build());
+      return;
+    }
+    metadataClient.submit(MetadataCommand.newBuilder().setRemoveAcl(record).build()).whenComplete((result, t) -> {
+      RemoveAclResponse.Builder b = RemoveAclResponse.newBuilder().setError(Errors.metadataOutcome(result, t));
+      if (b.getError().getCode() == ErrorCode.NONE) {
+        b.setRemoved(result.getAclsRemoved());
+      }
+      reply(out, b.build());
+    });
+  }
+
+  @Override
+  public void listAcls(ListAclsRequest request, StreamObserver<ListAclsResponse> out) {
+    metadataClient.queryAcls().whenComplete((r, t) -> {
+      ListAclsResponse.Builder b = ListAclsResponse.newBuilder();
+      if (t != null) {
+        b.setError(Errors.metadataUnavailable(t));
+      } else {
+        b.setError(Errors.NONE);
+        for (AclRecord a : r.getAclsList()) {
+          if (request.getPrincipal().isEmpty() || request.getPrincipal().equals(a.getPrincipal())) {
+            b.addBindings(toBinding(a));
+          }
+        }
+      }
+      reply(out, b.build());
+    });
+  }
+
+  private static AclRecord toRecord(AclBinding b) {
+    return AclRecord.newBuilder().setPrincipal(b.getPrincipal()).setResourceType(b.getResourceTypeValue())
+        .setResourceName(b.getResourceName()).setPatternType(b.getPatternTypeValue())
+        .setOperation(b.getOperationValue()).setPermission(b.getPermissionValue()).build();
+  }
+
+  private static AclBinding toBinding(AclRecord a) {
+    return AclBinding.newBuilder().setPrincipal(a.getPrincipal()).setResourceTypeValue(a.getResourceType())
+        .setResourceName(a.getResourceName()).setPatternTypeValue(a.getPatternType())
+        .setOperationValue(a.getOperation()).setPermissionValue(a.getPermission()).build();
+  }
 
   /** Closes the channels used to ping peers. */
   public void close() {

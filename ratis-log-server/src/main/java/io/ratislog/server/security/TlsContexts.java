@@ -6,7 +6,6 @@ import io.grpc.netty.shaded.io.netty.handler.ssl.SslContext;
 import io.grpc.netty.shaded.io.netty.handler.ssl.SslContextBuilder;
 import io.grpc.netty.shaded.io.netty.handler.ssl.SslProvider;
 import io.ratislog.server.config.NodeConfig;
-import io.ratislog.server.config.PeerInfo;
 import io.ratislog.server.config.SecurityConfig;
 import java.io.IOException;
 import java.util.Set;
@@ -87,15 +86,5 @@ public final class TlsContexts {
     } catch (SSLException | IllegalArgumentException e) {
       throw new IOException("TLS setup failed: " + e.getMessage(), e);
     }
-  }
-
-  /** Whether {@code p} is a node of {@code config} (by its certificate name). */
-  static boolean isNode(NodeConfig config, String principal) {
-    for (PeerInfo p : config.peers()) {
-      if (Principals.nodeName(p.id()).equals(principal)) {
-        return true;
-      }
-    }
-    return false;
   }
 }

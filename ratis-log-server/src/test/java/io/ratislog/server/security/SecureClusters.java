@@ -71,6 +71,30 @@ public final class SecureClusters {
     throw new AssertionError("no metadata leader within 60 s");
   }
 
+  /**
+   * Creates a topic, retrying (up to 90 s) when the answer was lost to a deadline on a loaded machine; a topic that
+   * exists afterwards counts as created.
+   */
+  public static void createTopic(io.ratislog.client.Admin admin, String name, int partitions, int rf)
+      throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
+    while (true) {
+      try {
+        admin.createTopic(name, partitions, rf);
+        return;
+      } catch (io.ratislog.client.RatislogException e) {
+        if (e.code() == io.ratislog.proto.ErrorCode.TOPIC_ALREADY_EXISTS) {
+          return;
+        }
+        if (System.nanoTime() > deadline || (e.code() != io.ratislog.proto.ErrorCode.TIMEOUT
+            && !e.getMessage().contains("DEADLINE_EXCEEDED") && !e.getMessage().contains("UNAVAILABLE"))) {
+          throw e;
+        }
+        Thread.sleep(500);
+      }
+    }
+  }
+
   /** Mutual TLS as client {@code name}. */
   public static ChannelFactory mtls(Path certs, String name) {
     return ChannelFactory.secure(ClientSecurity.mutualTls(certs.resolve("ca.crt"), certs.resolve(name + ".crt"),

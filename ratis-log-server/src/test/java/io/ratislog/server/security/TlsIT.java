@@ -48,7 +48,7 @@ class TlsIT {
       SecureClusters.awaitMetadataLeader(c);
       ChannelFactory alice = SecureClusters.mtls(certs, "alice");
       try (Admin admin = Admin.create(c.bootstrap(), Duration.ofSeconds(60), alice)) {
-        admin.createTopic("secure", 2, 3);
+        SecureClusters.createTopic(admin, "secure", 2, 3);
         // Peers ping each other over their TLS client ports with the node certificates.
         DescribeClusterResponse cluster = admin.describeCluster();
         for (NodeStatus n : cluster.getNodesList()) {

@@ -17,6 +17,7 @@ import io.ratislog.server.group.GroupSessions;
 import io.ratislog.server.rpc.AdminServiceImpl;
 import io.ratislog.server.rpc.GroupServiceImpl;
 import io.ratislog.server.rpc.LogServiceImpl;
+import io.ratislog.server.rpc.MalformedRequests;
 import io.ratislog.server.rpc.ProduceResponseLoss;
 import io.ratislog.server.config.SecurityConfig;
 import io.ratislog.server.security.Authenticator;
@@ -137,17 +138,19 @@ public final class LogNode implements Closeable {
     List<ServerInterceptor> chain = new ArrayList<>(interceptors);
     SecurityInterceptor security = securityInterceptor();
     if (security != null) {
-      chain.add(security); // the last one runs first: security is the outermost
+      chain.add(security); // the last one runs first
     }
+    chain.add(MalformedRequests.INTERCEPTOR); // outermost: an undecodable request is answered before anything else
     NettyServerBuilder serverBuilder = NettyServerBuilder.forAddress(new InetSocketAddress(config.bindHost(), self.clientPort()));
     if (clientTls != null) {
       serverBuilder.sslContext(clientTls);
     }
     grpcServer = serverBuilder
-        .addService(ServerInterceptors.intercept(new LogServiceImpl(config, raftServer, metadata, metadataClient, readExecutor), chain))
-        .addService(ServerInterceptors.intercept(adminService, chain))
-        .addService(ServerInterceptors.intercept(
-            new GroupServiceImpl(config, raftServer, metadata, metadataClient, groupSessions), chain))
+        .addService(ServerInterceptors.intercept(MalformedRequests.lenient(
+            new LogServiceImpl(config, raftServer, metadata, metadataClient, readExecutor).bindService()), chain))
+        .addService(ServerInterceptors.intercept(MalformedRequests.lenient(adminService.bindService()), chain))
+        .addService(ServerInterceptors.intercept(MalformedRequests.lenient(
+            new GroupServiceImpl(config, raftServer, metadata, metadataClient, groupSessions).bindService()), chain))
         .maxInboundMessageSize(config.maxBatchBytes() + 1024 * 1024)
         .permitKeepAliveTime(10, TimeUnit.SECONDS)
         .permitKeepAliveWithoutCalls(true)

@@ -7,13 +7,11 @@ import io.grpc.Contexts;
 import io.grpc.ForwardingServerCall;
 import io.grpc.ForwardingServerCallListener;
 import io.grpc.Metadata;
-import io.grpc.MethodDescriptor;
 import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
 import io.grpc.ServerInterceptor;
-import io.grpc.Status;
 import io.ratislog.proto.AclOperation;
-import io.ratislog.proto.Error;
+import io.ratislog.server.rpc.ErrorResponses;
 import io.ratislog.proto.ErrorCode;
 import io.ratislog.proto.FetchResponse;
 import io.ratislog.proto.FetchedBatch;
@@ -64,7 +62,7 @@ public final class SecurityInterceptor implements ServerInterceptor {
       if (RequestRights.unauthenticated(method)) {
         principal = Principals.ANONYMOUS;
       } else {
-        refuse(call, ErrorCode.AUTHENTICATION_FAILED, e.getMessage());
+        ErrorResponses.refuse(call, ErrorCode.AUTHENTICATION_FAILED, e.getMessage());
         return new ServerCall.Listener<>() {
         };
       }
@@ -85,7 +83,7 @@ public final class SecurityInterceptor implements ServerInterceptor {
         if (denial != null) {
           refused = true;
           LOG.debug("refused {} for {}: {}", method, who, denial);
-          refuse(call, ErrorCode.AUTHORIZATION_FAILED, denial);
+          ErrorResponses.refuse(call, ErrorCode.AUTHORIZATION_FAILED, denial);
           return;
         }
         if (quotas != null) {
@@ -177,36 +175,5 @@ public final class SecurityInterceptor implements ServerInterceptor {
     }
     FieldDescriptor f = msg.getDescriptorForType().findFieldByName("throttle_time_ms");
     return f == null ? m : msg.toBuilder().setField(f, (int) Math.min(Integer.MAX_VALUE, ms)).build();
-  }
-
-  /** Answers a call with an error response of its own type and ends it. */
-  static <Q, R> void refuse(ServerCall<Q, R> call, ErrorCode code, String message) {
-    try {
-      R response = errorResponse(call.getMethodDescriptor(), Error.newBuilder().setCode(code).setMessage(message).build());
-      if (response == null) {
-        call.close(Status.UNAUTHENTICATED.withDescription(code + ": " + message), new Metadata());
-        return;
-      }
-      call.sendHeaders(new Metadata());
-      call.sendMessage(response);
-      call.close(Status.OK, new Metadata());
-    } catch (IllegalStateException e) {
-      LOG.debug("could not refuse {} (call already closed): {}", call.getMethodDescriptor().getFullMethodName(), e.toString());
-    }
-  }
-
-  /** A response of the method's type with {@code error} set, or null when the type has no error field. */
-  @SuppressWarnings("unchecked")
-  static <R> R errorResponse(MethodDescriptor<?, R> method, Error error) {
-    if (!(method.getResponseMarshaller() instanceof MethodDescriptor.PrototypeMarshaller<R> pm)
-        || !(pm.getMessagePrototype() instanceof Message prototype)) {
-      return null;
-    }
-    FieldDescriptor f = prototype.getDescriptorForType().findFieldByName("error");
-    if (f == null || f.getJavaType() != FieldDescriptor.JavaType.MESSAGE
-        || !f.getMessageType().getFullName().equals(Error.getDescriptor().getFullName())) {
-      return null;
-    }
-    return (R) prototype.newBuilderForType().setField(f, error).build();
   }
 }

@@ -63,6 +63,9 @@ import org.slf4j.LoggerFactory;
 public final class AdminServiceImpl extends AdminServiceGrpc.AdminServiceImplBase {
   private static final Logger LOG = LoggerFactory.getLogger(AdminServiceImpl.class);
   public static final int MAX_PARTITIONS_PER_TOPIC = 10_000;
+  public static final int MAX_TOPIC_CONFIGS = 100;
+  public static final int MAX_CONFIG_KEY_LENGTH = 256;
+  public static final int MAX_CONFIG_VALUE_LENGTH = 4_096;
 
   private final NodeConfig config;
   private final RaftServer server;
@@ -101,6 +104,11 @@ public final class AdminServiceImpl extends AdminServiceGrpc.AdminServiceImplBas
           "partitions must be in 1.." + MAX_PARTITIONS_PER_TOPIC + ", got " + request.getPartitions())).build());
       return;
     }
+    String configProblem = configsProblem(request.getConfigsMap());
+    if (configProblem != null) {
+      reply(out, CreateTopicResponse.newBuilder().setError(Errors.of(ErrorCode.INVALID_REQUEST, configProblem)).build());
+      return;
+    }
     int nodes = config.peers().size();
     int rf = request.getReplicationFactor() == 0 ? Math.min(3, nodes) : request.getReplicationFactor();
     if (rf < 1 || rf > nodes) {
@@ -125,8 +133,27 @@ public final class AdminServiceImpl extends AdminServiceGrpc.AdminServiceImplBas
     });
   }
 
+  /** Topic configs are stored in the metadata group for good: bounded in number and size. */
+  static String configsProblem(Map<String, String> configs) {
+    if (configs.size() > MAX_TOPIC_CONFIGS) {
+      return "at most " + MAX_TOPIC_CONFIGS + " topic configs, got " + configs.size();
+    }
+    for (Map.Entry<String, String> e : configs.entrySet()) {
+      if (e.getKey().isEmpty() || e.getKey().length() > MAX_CONFIG_KEY_LENGTH || e.getValue().length() > MAX_CONFIG_VALUE_LENGTH) {
+        return "a topic config key has 1.." + MAX_CONFIG_KEY_LENGTH + " characters and its value at most "
+            + MAX_CONFIG_VALUE_LENGTH + " (key '" + PartitionRouter.abbreviate(e.getKey()) + "')";
+      }
+    }
+    return null;
+  }
+
   @Override
   public void deleteTopic(DeleteTopicRequest request, StreamObserver<DeleteTopicResponse> out) {
+    String problem = TopicNames.problem(request.getName());
+    if (problem != null) {
+      reply(out, DeleteTopicResponse.newBuilder().setError(Errors.of(ErrorCode.INVALID_TOPIC, problem)).build());
+      return;
+    }
     MetadataCommand command = MetadataCommand.newBuilder()
         .setDeleteTopic(DeleteTopicCommand.newBuilder().setName(request.getName())).build();
     metadataClient.submit(command).whenComplete((result, t) -> {

@@ -277,6 +277,43 @@ public final class Admin implements AutoCloseable {
     throw last != null ? last : new RatislogException(ErrorCode.TIMEOUT, "DescribeReassignment: no time left");
   }
 
+  /**
+   * Adds an ACL binding (adding an existing one changes nothing). Needs ALTER on the cluster.
+   *
+   * @param binding the binding
+   * @throws RatislogException e.g. INVALID_REQUEST, AUTHORIZATION_FAILED
+   */
+  public void addAcl(io.ratislog.proto.AclBinding binding) {
+    io.ratislog.proto.AddAclRequest req = io.ratislog.proto.AddAclRequest.newBuilder().setBinding(binding).build();
+    conn.callAdmin("AddAcl", s -> s.addAcl(req), io.ratislog.proto.AddAclResponse::getError, true, timeoutMs);
+  }
+
+  /**
+   * Removes an ACL binding. Needs ALTER on the cluster.
+   *
+   * @param binding the binding, exactly as added
+   * @return how many bindings were removed (0 or 1)
+   * @throws RatislogException e.g. INVALID_REQUEST, AUTHORIZATION_FAILED
+   */
+  public int removeAcl(io.ratislog.proto.AclBinding binding) {
+    io.ratislog.proto.RemoveAclRequest req = io.ratislog.proto.RemoveAclRequest.newBuilder().setBinding(binding).build();
+    return conn.callAdmin("RemoveAcl", s -> s.removeAcl(req), io.ratislog.proto.RemoveAclResponse::getError, false,
+        timeoutMs).getRemoved();
+  }
+
+  /**
+   * Lists ACL bindings. Needs DESCRIBE on the cluster.
+   *
+   * @param principal only this principal's bindings, or null/empty for all
+   * @return the bindings
+   */
+  public List<io.ratislog.proto.AclBinding> listAcls(String principal) {
+    io.ratislog.proto.ListAclsRequest req = io.ratislog.proto.ListAclsRequest.newBuilder()
+        .setPrincipal(principal == null ? "" : principal).build();
+    return conn.callAdmin("ListAcls", s -> s.listAcls(req), io.ratislog.proto.ListAclsResponse::getError, true,
+        timeoutMs).getBindingsList();
+  }
+
   /** Closes the channels. */
   @Override
   public void close() {

@@ -61,6 +61,19 @@ public final class Subscription implements AutoCloseable {
     this(new ClusterConnection(bootstrap), true, tp, startOffset, window);
   }
 
+  /**
+   * Opens a subscription over channels from {@code channelFactory} (TLS, tokens).
+   *
+   * @param bootstrap      {@code host:port,...}
+   * @param channelFactory opens the channel to a node
+   * @param tp             the partition
+   * @param startOffset    the first offset wanted
+   * @param window         records the server may push ahead of the application (&gt; 1)
+   */
+  public Subscription(String bootstrap, ChannelFactory channelFactory, TopicPartition tp, long startOffset, int window) {
+    this(new ClusterConnection(bootstrap, 10_000, channelFactory), true, tp, startOffset, window);
+  }
+
   Subscription(ClusterConnection conn, boolean ownsConnection, TopicPartition tp, long startOffset, int window) {
     if (startOffset < 0 || window < 2) {
       throw new RatislogException(ErrorCode.INVALID_REQUEST, "start offset must be >= 0 and window >= 2");

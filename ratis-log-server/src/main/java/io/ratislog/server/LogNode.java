@@ -24,9 +24,18 @@ import io.ratislog.server.group.GroupSessions;
 import io.ratislog.server.rpc.AdminServiceImpl;
 import io.ratislog.server.rpc.GroupServiceImpl;
 import io.ratislog.server.rpc.LogServiceImpl;
+import io.ratislog.server.rpc.MalformedRequests;
 import io.ratislog.server.rpc.ProduceResponseLoss;
 import io.ratislog.server.rpc.TransactionServiceImpl;
 import io.ratislog.server.txn.TransactionCoordinator;
+import io.ratislog.server.config.SecurityConfig;
+import io.ratislog.server.security.Authenticator;
+import io.ratislog.server.security.Authorizer;
+import io.ratislog.server.security.QuotaManager;
+import io.ratislog.server.security.SecurityInterceptor;
+import io.ratislog.server.security.TlsContexts;
+import io.grpc.netty.shaded.io.netty.handler.ssl.SslContext;
+import org.apache.ratis.conf.Parameters;
 import io.ratislog.server.storage.SegmentLogConfig;
 import java.io.Closeable;
 import java.io.IOException;
@@ -79,8 +88,9 @@ public final class LogNode implements Closeable {
   }
 
   /**
-   * A node whose client-facing services run behind the given interceptors (outermost first): the seam for
-   * authentication and quotas, and for tests that lose responses after the server acted on a request.
+   * A node whose client-facing services run behind the given interceptors (as {@link ServerInterceptors#intercept}
+   * orders them: the last runs first), inside the security interceptor (authentication, ACLs, quotas) when
+   * security is configured: the seam for tests that lose responses after the server acted on a request.
    */
   public LogNode(NodeConfig config, List<ServerInterceptor> interceptors) {
     this.config = config;
@@ -122,11 +132,16 @@ public final class LogNode implements Closeable {
     RaftProperties props = RaftPropertiesFactory.create(config);
     SegmentLogConfig segmentConfig = new SegmentLogConfig(config.segmentBytes(), SegmentLogConfig.defaults().indexIntervalBytes());
     RaftGroup metadataGroup = metadataGroup(config);
+    Parameters raftParams = new Parameters();
+    TlsContexts.configureRaft(config, raftParams);
+    SslContext clientTls = TlsContexts.clientServer(config.security());
+    SslContext peerClientTls = TlsContexts.peerClient(config.security());
     StateMachine.Registry registry = gid -> stateMachineFor(gid, segmentConfig);
     raftServer = RaftServer.newBuilder()
         .setServerId(peerId(config.nodeId()))
         .setGroup(metadataGroup)
         .setProperties(props)
+        .setParameters(raftParams)
         .setStateMachineRegistry(registry)
         .setOption(RaftStorage.StartupOption.RECOVER)
         .build();
@@ -136,7 +151,7 @@ public final class LogNode implements Closeable {
     raftServer.start();
     reconciler.start();
     reconciler.trigger();
-    metadataClient = new MetadataClient(metadataGroup, props, 15_000);
+    metadataClient = new MetadataClient(metadataGroup, props, raftParams, 15_000);
     membership = new MembershipController(config, metadata, raftServer, metadataClient, nodes, storageId);
     membership.start();
     readExecutor = Executors.newFixedThreadPool(Math.max(4, 2 * Runtime.getRuntime().availableProcessors()), r -> {
@@ -144,19 +159,30 @@ public final class LogNode implements Closeable {
       t.setDaemon(true);
       return t;
     });
-    adminService = new AdminServiceImpl(config, raftServer, metadata, metadataClient, membership);
+    adminService = new AdminServiceImpl(config, raftServer, metadata, metadataClient, membership, peerClientTls);
     groupSessions = new GroupSessions(config.nodeId(), raftServer, metadata, metadataClient);
     groupSessions.start();
-    txnCoordinator = new TransactionCoordinator(config, nodes, raftServer, metadata, metadataClient, props);
+    txnCoordinator = new TransactionCoordinator(config, nodes, raftServer, metadata, metadataClient, props, raftParams);
     txnCoordinator.start();
     GroupServiceImpl groupService = new GroupServiceImpl(config, raftServer, metadata, metadataClient, groupSessions);
     txnService = new TransactionServiceImpl(metadata, metadataClient, groupService, config.produceTimeoutMs());
     PeerInfo self = config.self();
-    grpcServer = NettyServerBuilder.forAddress(new InetSocketAddress(config.bindHost(), self.clientPort()))
-        .addService(ServerInterceptors.intercept(new LogServiceImpl(config, raftServer, metadata, metadataClient, readExecutor), interceptors))
-        .addService(ServerInterceptors.intercept(adminService, interceptors))
-        .addService(ServerInterceptors.intercept(groupService, interceptors))
-        .addService(ServerInterceptors.intercept(txnService, interceptors))
+    List<ServerInterceptor> chain = new ArrayList<>(interceptors);
+    SecurityInterceptor security = securityInterceptor();
+    if (security != null) {
+      chain.add(security); // the last one runs first
+    }
+    chain.add(MalformedRequests.INTERCEPTOR); // outermost: an undecodable request is answered before anything else
+    NettyServerBuilder serverBuilder = NettyServerBuilder.forAddress(new InetSocketAddress(config.bindHost(), self.clientPort()));
+    if (clientTls != null) {
+      serverBuilder.sslContext(clientTls);
+    }
+    grpcServer = serverBuilder
+        .addService(ServerInterceptors.intercept(MalformedRequests.lenient(
+            new LogServiceImpl(config, raftServer, metadata, metadataClient, readExecutor).bindService()), chain))
+        .addService(ServerInterceptors.intercept(MalformedRequests.lenient(adminService.bindService()), chain))
+        .addService(ServerInterceptors.intercept(MalformedRequests.lenient(groupService.bindService()), chain))
+        .addService(ServerInterceptors.intercept(MalformedRequests.lenient(txnService.bindService()), chain))
         .maxInboundMessageSize(config.maxBatchBytes() + 1024 * 1024)
         .permitKeepAliveTime(10, TimeUnit.SECONDS)
         .permitKeepAliveWithoutCalls(true)
@@ -168,9 +194,22 @@ public final class LogNode implements Closeable {
       metricsServer = new MetricsHttpServer(config.bindHost(), config.metricsPort(), metrics, raftServer, metadata,
           this::health);
     }
-    LOG.info("node {} up: raft {}:{}, clients {}:{}, metrics {}, data {}", config.nodeId(), config.bindHost(),
-        self.raftPort(), config.bindHost(), self.clientPort(), config.metricsPort() > 0 ? config.metricsPort() : "off",
-        config.dataDir().toAbsolutePath());
+    LOG.info("node {} up: raft {}:{}{}, clients {}:{}{}, metrics {}, data {}", config.nodeId(), config.bindHost(),
+        self.raftPort(), config.security().peerTls() ? " (mTLS)" : "", config.bindHost(), self.clientPort(),
+        clientTls != null ? " (TLS, client auth " + config.security().clientAuth() + ")" : "",
+        config.metricsPort() > 0 ? config.metricsPort() : "off", config.dataDir().toAbsolutePath());
+  }
+
+  /** The authentication/authorization/quota front, or null when none of them is configured. */
+  private SecurityInterceptor securityInterceptor() {
+    SecurityConfig s = config.security();
+    boolean needed = s.tokenFile() != null || s.clientAuth() != SecurityConfig.ClientAuth.NONE
+        || s.authenticationRequired() || s.authorizationEnabled() || s.quotasEnabled();
+    if (!needed) {
+      return null;
+    }
+    return new SecurityInterceptor(new Authenticator(s), new Authorizer(s, metadata.acls()),
+        s.quotasEnabled() ? new QuotaManager(s) : null);
   }
 
   private StateMachine stateMachineFor(RaftGroupId gid, SegmentLogConfig segmentConfig) {

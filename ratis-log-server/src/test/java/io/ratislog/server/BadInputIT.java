@@ -136,6 +136,50 @@ class BadInputIT {
   }
 
   @Test
+  void limitsAndUnknownEnumsAreRefusedBeforeAnythingIsWritten() {
+    // An unknown reset target used to fall through to TO_OFFSET without its offset check: a negative committed offset.
+    var groups = io.ratislog.proto.GroupServiceGrpc.newBlockingStub(channel);
+    assertEquals(ErrorCode.INVALID_REQUEST, groups.resetOffsets(io.ratislog.proto.ResetOffsetsRequest.newBuilder()
+        .setGroup("g").setTopic("t").setTargetValue(77).setOffset(-5).build()).getError().getCode());
+    assertEquals(ErrorCode.INVALID_REQUEST, log.listOffsets(io.ratislog.proto.ListOffsetsRequest.newBuilder()
+        .setTopic("t").setSpecValue(9).build()).getError().getCode());
+    CreateTopicRequest.Builder many = CreateTopicRequest.newBuilder().setName("many-configs").setPartitions(1);
+    for (int i = 0; i < 101; i++) {
+      many.putConfigs("k" + i, "v");
+    }
+    assertEquals(ErrorCode.INVALID_REQUEST, admin.createTopic(many.build()).getError().getCode());
+    assertEquals(ErrorCode.INVALID_REQUEST, admin.createTopic(CreateTopicRequest.newBuilder().setName("big-config")
+        .setPartitions(1).putConfigs("k", "v".repeat(5000)).build()).getError().getCode());
+    assertEquals(ErrorCode.INVALID_TOPIC, admin.deleteTopic(io.ratislog.proto.DeleteTopicRequest.newBuilder()
+        .setName("no way").build()).getError().getCode());
+    assertEquals(ErrorCode.INVALID_REQUEST, groups.joinGroup(io.ratislog.proto.JoinGroupRequest.newBuilder().setGroup("g")
+        .addAllTopics(java.util.Collections.nCopies(1001, "t")).setSessionTimeoutMs(5000).build()).getError().getCode());
+    // A huge topic name is refused without being echoed back.
+    ProduceResponse r = log.produce(ProduceRequest.newBuilder().setTopic("x".repeat(200_000)).build());
+    assertEquals(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, r.getError().getCode());
+    assertTrue(r.getError().getMessage().length() < 500, r.getError().getMessage());
+  }
+
+  @Test
+  void undecodableRequestsAreAnsweredInvalidRequest() {
+    MethodDescriptor<byte[], byte[]> raw = MethodDescriptor.<byte[], byte[]>newBuilder()
+        .setType(MethodDescriptor.MethodType.UNARY)
+        .setFullMethodName(LogServiceGrpc.getFetchMethod().getFullMethodName())
+        .setRequestMarshaller(new BytesMarshaller())
+        .setResponseMarshaller(new BytesMarshaller())
+        .build();
+    byte[] truncated = {0x0a, 0x7f, 't'}; // field 1 claims 127 bytes, 1 follows
+    byte[] answer = ClientCalls.blockingUnaryCall(channel, raw, CallOptions.DEFAULT, truncated);
+    try {
+      io.ratislog.proto.FetchResponse r = io.ratislog.proto.FetchResponse.parseFrom(answer);
+      assertEquals(ErrorCode.INVALID_REQUEST, r.getError().getCode());
+      assertTrue(r.getError().getMessage().contains("does not decode as Fetch's request"), r.getError().getMessage());
+    } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+      throw new AssertionError(e);
+    }
+  }
+
+  @Test
   void malformedProtobufIsRefusedAndTheNodeStaysUp() throws Exception {
     MethodDescriptor<byte[], byte[]> raw = MethodDescriptor.<byte[], byte[]>newBuilder()
         .setType(MethodDescriptor.MethodType.UNARY)

@@ -97,6 +97,12 @@ public final class MiniCluster implements AutoCloseable {
     return this;
   }
 
+  /** Sets one config key of node {@code id} (e.g. its own TLS certificate), effective from its next start. */
+  public MiniCluster configure(int id, String key, String value) {
+    configs.get(id).setProperty(key, value);
+    return this;
+  }
+
   /** Puts interceptors in front of node {@code id}'s client services from its next start on. */
   public void intercept(int id, io.grpc.ServerInterceptor... list) {
     interceptors.put(id, List.of(list));

@@ -3,6 +3,7 @@ package io.ratislog.client.cli;
 import io.ratislog.client.Admin;
 import io.ratislog.client.AutoOffsetReset;
 import io.ratislog.client.ChannelFactory;
+import io.ratislog.client.ClientSecurity;
 import io.ratislog.client.Consumer;
 import io.ratislog.client.ConsumerConfig;
 import io.ratislog.client.ConsumerRecord;
@@ -30,6 +31,7 @@ import java.io.OutputStreamWriter;
 import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -60,7 +62,7 @@ import picocli.CommandLine.Spec;
     description = "Administer and use a ratislog cluster.",
     subcommands = {LogCtl.TopicCommand.class, LogCtl.ProduceCommand.class, LogCtl.ConsumeCommand.class,
         LogCtl.ClusterCommand.class, LogCtl.GroupCommand.class, MembershipCommands.PartitionCommand.class,
-        ProcessCommand.class})
+        ProcessCommand.class, AclCommands.class})
 public final class LogCtl implements Callable<Integer> {
   /** The bootstrap used when none is given. */
   public static final String DEFAULT_BOOTSTRAP = "127.0.0.1:9091";
@@ -80,6 +82,8 @@ public final class LogCtl implements Callable<Integer> {
       description = "table (for people, the default) or json (one JSON document, for scripts) for listings and"
           + " descriptions: topic list|describe|create|alter, group list|describe, cluster status.")
   String output = "table";
+  @Mixin
+  SecurityOptions security = new SecurityOptions();
 
   @Spec
   CommandLine.Model.CommandSpec spec;
@@ -217,11 +221,57 @@ public final class LogCtl implements Callable<Integer> {
     }
   }
 
-  /** {@code --bootstrap} accepted after a subcommand too. */
+  /** {@code --bootstrap} and the security options, accepted after a subcommand too. */
   static final class BootstrapOption {
     @Option(names = "--bootstrap", paramLabel = "HOST:PORT[,HOST:PORT...]",
         description = "Nodes to contact first (default: " + DEFAULT_BOOTSTRAP + ").")
     String bootstrap;
+    @Mixin
+    SecurityOptions security = new SecurityOptions();
+  }
+
+  /** TLS and token options. */
+  static final class SecurityOptions {
+    @Option(names = "--tls-ca", paramLabel = "FILE", description = "PEM CA certificate: connect with TLS 1.3.")
+    Path ca;
+    @Option(names = "--tls-cert", paramLabel = "FILE", description = "PEM client certificate (mutual TLS; its CN is the principal).")
+    Path cert;
+    @Option(names = "--tls-key", paramLabel = "FILE", description = "PEM PKCS#8 key of --tls-cert.")
+    Path key;
+    @Option(names = "--token", paramLabel = "TOKEN", description = "Bearer token (visible in the process list: prefer --token-file).")
+    String token;
+    @Option(names = "--token-file", paramLabel = "FILE", description = "File whose first line is the bearer token.")
+    Path tokenFile;
+
+    boolean any() {
+      return ca != null || cert != null || key != null || token != null || tokenFile != null;
+    }
+
+    /** These options over {@code outer}'s: an option given after the subcommand wins. */
+    ClientSecurity merged(SecurityOptions outer) {
+      Path c = ca != null ? ca : outer.ca;
+      Path ce = cert != null ? cert : outer.cert;
+      Path k = key != null ? key : outer.key;
+      String t = token != null ? token : outer.token;
+      Path tf = tokenFile != null ? tokenFile : outer.tokenFile;
+      if (t == null && tf != null) {
+        try {
+          t = ClientSecurity.readToken(tf);
+        } catch (java.io.IOException e) {
+          throw new UsageException("cannot read --token-file " + tf + ": " + e.getMessage());
+        }
+      }
+      return new ClientSecurity(c, ce, k, t);
+    }
+  }
+
+  /** The channel factory for a subcommand: the security options when any is given, else the default. */
+  ChannelFactory channels(BootstrapOption local) {
+    SecurityOptions inner = local != null ? local.security : new SecurityOptions();
+    if (!inner.any() && !security.any()) {
+      return channelFactory;
+    }
+    return ChannelFactory.secure(inner.merged(security));
   }
 
   // ------------------------------------------------------------------ topic
@@ -241,7 +291,7 @@ public final class LogCtl implements Callable<Integer> {
     }
 
     Admin admin(BootstrapOption b, Duration timeout) {
-      return Admin.create(root.bootstrap(b), timeout, root.channelFactory);
+      return Admin.create(root.bootstrap(b), timeout, root.channels(b));
     }
   }
 
@@ -448,7 +498,7 @@ public final class LogCtl implements Callable<Integer> {
       }
       ProducerConfig cfg = ProducerConfig.builder(root.bootstrap(bootstrap)).lingerMs(lingerMs).delivery(mode)
           .batchSizeBytes(batchBytes)
-          .deliveryTimeoutMs(deliveryTimeoutMs).channelFactory(root.channelFactory).build();
+          .deliveryTimeoutMs(deliveryTimeoutMs).channelFactory(root.channels(bootstrap)).build();
       ProduceStats stats = new ProduceStats();
       try (Producer producer = new Producer(cfg);
            BufferedReader reader = new BufferedReader(new InputStreamReader(root.in, StandardCharsets.UTF_8))) {
@@ -588,7 +638,7 @@ public final class LogCtl implements Callable<Integer> {
       ConsumerConfig cfg = ConsumerConfig.builder(root.bootstrap(bootstrap))
           .autoOffsetReset(offset != null ? AutoOffsetReset.NONE
               : group != null && !fromBeginning ? AutoOffsetReset.LATEST : AutoOffsetReset.EARLIEST)
-          .channelFactory(root.channelFactory).isolationLevel(level).build();
+          .channelFactory(root.channels(bootstrap)).isolationLevel(level).build();
       try (RecordSource source = group != null ? groupSource(cfg, mode) : push ? pushSource(cfg) : pollSource(cfg)) {
         long printed = 0;
         long lastRecord = System.nanoTime();
@@ -697,7 +747,7 @@ public final class LogCtl implements Callable<Integer> {
           positions.seekToEnd(tps);
         }
         for (TopicPartition tp : tps) {
-          subs.add(new Subscription(root.bootstrap(bootstrap), tp, positions.position(tp), 1000));
+          subs.add(new Subscription(root.bootstrap(bootstrap), root.channels(bootstrap), tp, positions.position(tp), 1000));
         }
       } catch (RuntimeException e) {
         subs.forEach(Subscription::close);
@@ -772,7 +822,7 @@ public final class LogCtl implements Callable<Integer> {
     }
 
     GroupAdmin admin(BootstrapOption b) {
-      return new GroupAdmin(root.bootstrap(b), 30_000, root.channelFactory);
+      return new GroupAdmin(root.bootstrap(b), 30_000, root.channels(b));
     }
   }
 
@@ -909,7 +959,7 @@ public final class LogCtl implements Callable<Integer> {
     @Override
     public Integer call() {
       LogCtl root = parent.root;
-      try (Admin admin = Admin.create(root.bootstrap(bootstrap), Duration.ofMillis(timeoutMs), root.channelFactory)) {
+      try (Admin admin = Admin.create(root.bootstrap(bootstrap), Duration.ofMillis(timeoutMs), root.channels(bootstrap))) {
         DescribeClusterResponse r = admin.describeCluster();
         root.out.print(root.json() ? JsonOutput.write(JsonOutput.cluster(r)) : formatClusterStatus(r));
         return r.getMetadataLeader() >= 0 ? 0 : EXIT_ERROR;

@@ -39,7 +39,7 @@ final class MembershipCommands {
   private MembershipCommands() {}
 
   static Admin admin(LogCtl root, LogCtl.BootstrapOption b, long timeoutMs) {
-    return Admin.create(root.bootstrap(b), Duration.ofMillis(Math.min(timeoutMs, 30_000)), root.channelFactory);
+    return Admin.create(root.bootstrap(b), Duration.ofMillis(Math.min(timeoutMs, 30_000)), root.channels(b));
   }
 
   // ------------------------------------------------------------------ cluster add-node / remove-node

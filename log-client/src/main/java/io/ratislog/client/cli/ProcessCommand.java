@@ -67,13 +67,13 @@ final class ProcessCommand implements Callable<Integer> {
     }
     String boot = root.bootstrap(bootstrap);
     GroupConsumerConfig cfg = GroupConsumerConfig.of(ConsumerConfig.builder(boot).maxWaitMs(200)
-        .channelFactory(root.channelFactory).build(), group, List.of(from), DeliveryMode.EXACTLY_ONCE);
+        .channelFactory(root.channels(bootstrap)).build(), group, List.of(from), DeliveryMode.EXACTLY_ONCE);
     long records = 0;
     long txns = 0;
     long aborted = 0;
     try (GroupConsumer in = new GroupConsumer(cfg);
          Producer out = new Producer(ProducerConfig.builder(boot).transactionalId(transactionalId)
-             .channelFactory(root.channelFactory).lingerMs(2).build())) {
+             .channelFactory(root.channels(bootstrap)).lingerMs(2).build())) {
       out.initTransactions();
       long lastInput = System.nanoTime();
       List<ConsumerRecord> pending = new ArrayList<>();

@@ -65,11 +65,12 @@ public final class NodeConfig {
   private final boolean unsafeAsyncFlush;
   private final boolean unsafeDisableDedup;
   private final long unsafeLoseEveryNthProduceResponse;
+  private final SecurityConfig security;
 
   private NodeConfig(Properties p) {
     for (String key : p.stringPropertyNames()) {
-      if (!KNOWN_KEYS.contains(key)) {
-        throw new ConfigException(key, "unknown key (known: " + String.join(", ", new java.util.TreeSet<>(KNOWN_KEYS)) + ")");
+      if (!KNOWN_KEYS.contains(key) && !SecurityConfig.isKey(key)) {
+        throw new ConfigException(key, "unknown key (known: " + String.join(", ", knownKeys()) + ")");
       }
     }
     this.nodeId = PeerInfo.parsePositiveInt("node.id", required(p, "node.id"), "node.id");
@@ -95,6 +96,14 @@ public final class NodeConfig {
     this.unsafeAsyncFlush = boolKey(p, "unsafe.async.flush", false);
     this.unsafeDisableDedup = boolKey(p, "unsafe.test.disable.dedup", false);
     this.unsafeLoseEveryNthProduceResponse = longKey(p, "unsafe.test.lose.every.nth.produce.response", 0, 0, Long.MAX_VALUE);
+    this.security = new SecurityConfig(p);
+  }
+
+  private static java.util.TreeSet<String> knownKeys() {
+    java.util.TreeSet<String> all = new java.util.TreeSet<>(KNOWN_KEYS);
+    all.addAll(SecurityConfig.KEYS);
+    all.add(SecurityConfig.QUOTA_PRINCIPAL_PREFIX + "<principal>.<quota>");
+    return all;
   }
 
   /** Reads and validates a properties file. */
@@ -124,7 +133,7 @@ public final class NodeConfig {
     return (int) v;
   }
 
-  private static long longKey(Properties p, String key, long def, long min, long max) {
+  static long longKey(Properties p, String key, long def, long min, long max) {
     String s = p.getProperty(key);
     if (s == null || s.isBlank()) {
       return def;
@@ -140,7 +149,7 @@ public final class NodeConfig {
     }
   }
 
-  private static boolean boolKey(Properties p, String key, boolean def) {
+  static boolean boolKey(Properties p, String key, boolean def) {
     String s = p.getProperty(key);
     if (s == null || s.isBlank()) {
       return def;
@@ -283,6 +292,11 @@ public final class NodeConfig {
    */
   public boolean unsafeDisableDedup() {
     return unsafeDisableDedup;
+  }
+
+  /** TLS, authentication, authorization and quotas (all off by default). */
+  public SecurityConfig security() {
+    return security;
   }
 
   /** TEST ONLY, 0 (off) by default: lose every n-th successful Produce answer (see ProduceResponseLoss). */

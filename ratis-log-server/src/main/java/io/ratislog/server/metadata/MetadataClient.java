@@ -25,12 +25,14 @@ public final class MetadataClient implements Closeable {
   private final RaftClient client;
   private final long timeoutMs;
 
-  public MetadataClient(RaftGroup metadataGroup, RaftProperties serverProperties, long timeoutMs) {
+  public MetadataClient(RaftGroup metadataGroup, RaftProperties serverProperties, org.apache.ratis.conf.Parameters parameters,
+                        long timeoutMs) {
     RaftProperties p = new RaftProperties(serverProperties);
     RaftClientConfigKeys.Rpc.setRequestTimeout(p, TimeDuration.valueOf(3, TimeUnit.SECONDS));
     this.client = RaftClient.newBuilder()
         .setRaftGroup(metadataGroup)
         .setProperties(p)
+        .setParameters(parameters)
         .setRetryPolicy(RetryPolicies.retryUpToMaximumCountWithFixedSleep(
             (int) Math.max(1, timeoutMs / 100), TimeDuration.valueOf(100, TimeUnit.MILLISECONDS)))
         .build();
@@ -70,6 +72,14 @@ public final class MetadataClient implements Closeable {
   /** Reads the node registry through the leader (linearizable). */
   public CompletableFuture<MetadataQueryResult> queryNodes() {
     MetadataQuery q = MetadataQuery.newBuilder().setNodes(true).build();
+    return client.async().sendReadOnly(ShadedBytes.toMessage(q))
+        .orTimeout(timeoutMs, TimeUnit.MILLISECONDS)
+        .thenApply(reply -> parse(reply, MetadataQueryResult.parser()));
+  }
+
+  /** Reads the ACL bindings through the leader (linearizable). */
+  public CompletableFuture<MetadataQueryResult> queryAcls() {
+    MetadataQuery q = MetadataQuery.newBuilder().setAcls(true).build();
     return client.async().sendReadOnly(ShadedBytes.toMessage(q))
         .orTimeout(timeoutMs, TimeUnit.MILLISECONDS)
         .thenApply(reply -> parse(reply, MetadataQueryResult.parser()));

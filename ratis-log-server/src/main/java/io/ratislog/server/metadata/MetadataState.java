@@ -17,6 +17,7 @@ import io.ratislog.server.entries.TopicRecord;
 import io.ratislog.server.entries.TransactionRecord;
 import io.ratislog.server.txn.TransactionTable;
 import io.ratislog.server.group.GroupTable;
+import io.ratislog.server.security.AclTable;
 import io.ratislog.server.raft.GroupIds;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -41,6 +42,7 @@ public final class MetadataState {
   private final GroupTable groups = new GroupTable();
   private final TransactionTable transactions = new TransactionTable();
   private final NodeRegistry registry = new NodeRegistry();
+  private final AclTable acls = new AclTable();
 
   /** Applies one command and answers what happened. */
   public synchronized MetadataResult apply(MetadataCommand command) {
@@ -61,6 +63,8 @@ public final class MetadataState {
       case REASSIGN_PARTITION -> reassign(command.getReassignPartition());
       case COMPLETE_REASSIGNMENT -> completeReassignment(command.getCompleteReassignment());
       case ALTER_TOPIC_CONFIG -> alterTopicConfig(command.getAlterTopicConfig());
+      case ADD_ACL -> acls.add(command.getAddAcl());
+      case REMOVE_ACL -> acls.remove(command.getRemoveAcl());
       case KIND_NOT_SET -> error(ErrorCode.INVALID_REQUEST, "empty metadata command");
     };
   }
@@ -235,6 +239,11 @@ public final class MetadataState {
     return registry.get(id);
   }
 
+  /** The ACL bindings (lock-free reads; changed only by applied commands). */
+  public AclTable acls() {
+    return acls;
+  }
+
   /** A consumer group, if it exists. */
   public synchronized Optional<GroupRecord> group(String name) {
     return groups.group(name);
@@ -271,7 +280,7 @@ public final class MetadataState {
   public synchronized MetadataSnapshot toSnapshot() {
     return MetadataSnapshot.newBuilder().setNextTopicId(nextTopicId).setNextProducerId(nextProducerId)
         .addAllTopics(topics.values()).addAllGroups(groups.groups()).addAllTransactions(transactions.all())
-        .addAllNodes(registry.all()).build();
+        .addAllNodes(registry.all()).addAllAcls(acls.list()).build();
   }
 
   public synchronized void restore(MetadataSnapshot snapshot) {
@@ -284,5 +293,6 @@ public final class MetadataState {
     groups.restore(snapshot.getGroupsList());
     transactions.restore(snapshot.getTransactionsList());
     registry.restore(snapshot.getNodesList());
+    acls.restore(snapshot.getAclsList());
   }
 }

@@ -138,6 +138,8 @@ public final class MetadataStateMachine extends BaseStateMachine {
         }
       } else if (q.getNodes()) {
         r.addAllNodes(state.nodes());
+      } else if (q.getAcls()) {
+        r.addAllAcls(state.acls().list());
       } else if (q.getGroups()) {
         if (q.getGroup().isEmpty()) {
           r.addAllGroups(state.groups());

@@ -2,9 +2,18 @@ package io.ratislog.server.rpc;
 
 import io.grpc.ManagedChannel;
 import io.grpc.stub.StreamObserver;
+import io.ratislog.proto.AclBinding;
+import io.ratislog.proto.AddAclRequest;
+import io.ratislog.proto.AddAclResponse;
 import io.ratislog.proto.AdminServiceGrpc;
 import io.ratislog.proto.AlterTopicConfigRequest;
 import io.ratislog.proto.AlterTopicConfigResponse;
+import io.ratislog.proto.ListAclsRequest;
+import io.ratislog.proto.ListAclsResponse;
+import io.ratislog.proto.RemoveAclRequest;
+import io.ratislog.proto.RemoveAclResponse;
+import io.ratislog.server.entries.AclRecord;
+import io.ratislog.server.security.AclTable;
 import io.ratislog.proto.CreateTopicRequest;
 import io.ratislog.proto.CreateTopicResponse;
 import io.ratislog.proto.DeleteTopicRequest;
@@ -68,6 +77,9 @@ import org.slf4j.LoggerFactory;
 public final class AdminServiceImpl extends AdminServiceGrpc.AdminServiceImplBase {
   private static final Logger LOG = LoggerFactory.getLogger(AdminServiceImpl.class);
   public static final int MAX_PARTITIONS_PER_TOPIC = 10_000;
+  public static final int MAX_TOPIC_CONFIGS = 100;
+  public static final int MAX_CONFIG_KEY_LENGTH = 256;
+  public static final int MAX_CONFIG_VALUE_LENGTH = 4_096;
 
   private final NodeConfig config;
   private final RaftServer server;
@@ -80,8 +92,12 @@ public final class AdminServiceImpl extends AdminServiceGrpc.AdminServiceImplBas
   private final Function<String, ManagedChannel> peerChannels;
   private final Map<String, ManagedChannel> channels = new ConcurrentHashMap<>();
 
+  /**
+   * @param membership the node's membership controller (add/remove node, reassignment)
+   * @param peerTls    the TLS context for channels to the peers' client ports (Ping), or null for plaintext
+   */
   public AdminServiceImpl(NodeConfig config, RaftServer server, MetadataState metadata, MetadataClient metadataClient,
-                          MembershipController membership) {
+                          MembershipController membership, io.grpc.netty.shaded.io.netty.handler.ssl.SslContext peerTls) {
     this.config = config;
     this.server = server;
     this.metadata = metadata;
@@ -91,8 +107,9 @@ public final class AdminServiceImpl extends AdminServiceGrpc.AdminServiceImplBas
     this.membershipRpc = new MembershipRpc(config, server, metadata, metadataClient, membership, nodes, router);
     this.peerChannels = address -> channels.computeIfAbsent(address, k -> {
       int colon = k.lastIndexOf(':');
-      return io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder.forAddress(k.substring(0, colon),
-          Integer.parseInt(k.substring(colon + 1))).usePlaintext().build();
+      var b = io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder.forAddress(k.substring(0, colon),
+          Integer.parseInt(k.substring(colon + 1)));
+      return (peerTls == null ? b.usePlaintext() : b.sslContext(peerTls)).build();
     });
   }
 
@@ -108,7 +125,10 @@ public final class AdminServiceImpl extends AdminServiceGrpc.AdminServiceImplBas
           "partitions must be in 1.." + MAX_PARTITIONS_PER_TOPIC + ", got " + request.getPartitions())).build());
       return;
     }
-    String configProblem = TopicConfigs.problem(request.getConfigsMap());
+    String configProblem = configsProblem(request.getConfigsMap());
+    if (configProblem == null) {
+      configProblem = TopicConfigs.problem(request.getConfigsMap());
+    }
     if (configProblem != null) {
       reply(out, CreateTopicResponse.newBuilder().setError(Errors.of(ErrorCode.INVALID_CONFIG, configProblem)).build());
       return;
@@ -135,6 +155,20 @@ public final class AdminServiceImpl extends AdminServiceGrpc.AdminServiceImplBas
       }
       reply(out, b.build());
     });
+  }
+
+  /** Topic configs are stored in the metadata group for good: bounded in number and size. */
+  static String configsProblem(Map<String, String> configs) {
+    if (configs.size() > MAX_TOPIC_CONFIGS) {
+      return "at most " + MAX_TOPIC_CONFIGS + " topic configs, got " + configs.size();
+    }
+    for (Map.Entry<String, String> e : configs.entrySet()) {
+      if (e.getKey().isEmpty() || e.getKey().length() > MAX_CONFIG_KEY_LENGTH || e.getValue().length() > MAX_CONFIG_VALUE_LENGTH) {
+        return "a topic config key has 1.." + MAX_CONFIG_KEY_LENGTH + " characters and its value at most "
+            + MAX_CONFIG_VALUE_LENGTH + " (key '" + PartitionRouter.abbreviate(e.getKey()) + "')";
+      }
+    }
+    return null;
   }
 
   @Override
@@ -165,6 +199,11 @@ public final class AdminServiceImpl extends AdminServiceGrpc.AdminServiceImplBas
 
   @Override
   public void deleteTopic(DeleteTopicRequest request, StreamObserver<DeleteTopicResponse> out) {
+    String problem = TopicNames.problem(request.getName());
+    if (problem != null) {
+      reply(out, DeleteTopicResponse.newBuilder().setError(Errors.of(ErrorCode.INVALID_TOPIC, problem)).build());
+      return;
+    }
     MetadataCommand command = MetadataCommand.newBuilder()
         .setDeleteTopic(DeleteTopicCommand.newBuilder().setName(request.getName())).build();
     metadataClient.submit(command).whenComplete((result, t) -> {
@@ -338,6 +377,67 @@ public final class AdminServiceImpl extends AdminServiceGrpc.AdminServiceImplBas
     reply(out, PingResponse.newBuilder().setNodeId(config.nodeId()).build());
   }
 
+
+  // ---------------------------------------------------------------- security: ACLs
+
+  @Override
+  public void addAcl(AddAclRequest request, StreamObserver<AddAclResponse> out) {
+    AclRecord record = toRecord(request.getBinding());
+    String problem = AclTable.problem(record);
+    if (problem != null) {
+      reply(out, AddAclResponse.newBuilder().setError(Errors.of(ErrorCode.INVALID_REQUEST, problem)).build());
+      return;
+    }
+    metadataClient.submit(MetadataCommand.newBuilder().setAddAcl(record).build()).whenComplete((result, t) ->
+        reply(out, AddAclResponse.newBuilder().setError(Errors.metadataOutcome(result, t)).build()));
+  }
+
+  @Override
+  public void removeAcl(RemoveAclRequest request, StreamObserver<RemoveAclResponse> out) {
+    AclRecord record = toRecord(request.getBinding());
+    String problem = AclTable.problem(record);
+    if (problem != null) {
+      reply(out, RemoveAclResponse.newBuilder().setError(Errors.of(ErrorCode.INVALID_REQUEST, problem)).build());
+      return;
+    }
+    metadataClient.submit(MetadataCommand.newBuilder().setRemoveAcl(record).build()).whenComplete((result, t) -> {
+      RemoveAclResponse.Builder b = RemoveAclResponse.newBuilder().setError(Errors.metadataOutcome(result, t));
+      if (b.getError().getCode() == ErrorCode.NONE) {
+        b.setRemoved(result.getAclsRemoved());
+      }
+      reply(out, b.build());
+    });
+  }
+
+  @Override
+  public void listAcls(ListAclsRequest request, StreamObserver<ListAclsResponse> out) {
+    metadataClient.queryAcls().whenComplete((r, t) -> {
+      ListAclsResponse.Builder b = ListAclsResponse.newBuilder();
+      if (t != null) {
+        b.setError(Errors.metadataUnavailable(t));
+      } else {
+        b.setError(Errors.NONE);
+        for (AclRecord a : r.getAclsList()) {
+          if (request.getPrincipal().isEmpty() || request.getPrincipal().equals(a.getPrincipal())) {
+            b.addBindings(toBinding(a));
+          }
+        }
+      }
+      reply(out, b.build());
+    });
+  }
+
+  private static AclRecord toRecord(AclBinding b) {
+    return AclRecord.newBuilder().setPrincipal(b.getPrincipal()).setResourceType(b.getResourceTypeValue())
+        .setResourceName(b.getResourceName()).setPatternType(b.getPatternTypeValue())
+        .setOperation(b.getOperationValue()).setPermission(b.getPermissionValue()).build();
+  }
+
+  private static AclBinding toBinding(AclRecord a) {
+    return AclBinding.newBuilder().setPrincipal(a.getPrincipal()).setResourceTypeValue(a.getResourceType())
+        .setResourceName(a.getResourceName()).setPatternTypeValue(a.getPatternType())
+        .setOperationValue(a.getOperation()).setPermissionValue(a.getPermission()).build();
+  }
 
   /** Closes the channels used to ping peers. */
   public void close() {

@@ -85,6 +85,9 @@ import org.slf4j.LoggerFactory;
  */
 public final class GroupServiceImpl extends GroupServiceGrpc.GroupServiceImplBase {
   private static final Logger LOG = LoggerFactory.getLogger(GroupServiceImpl.class);
+  /** Limits checked before a join is proposed. */
+  static final int MAX_TOPICS_PER_MEMBER = 1_000;
+  static final int MAX_MEMBER_ID_LENGTH = 1_024;
 
   private final NodeConfig config;
   private final RaftServer server;
@@ -109,6 +112,12 @@ public final class GroupServiceImpl extends GroupServiceGrpc.GroupServiceImplBas
 
   @Override
   public void joinGroup(JoinGroupRequest request, StreamObserver<JoinGroupResponse> out) {
+    // Cheap bounds before a metadata entry is spent (the state machine checks names, timeouts and the assignor).
+    if (request.getTopicsCount() > MAX_TOPICS_PER_MEMBER || request.getMemberId().length() > MAX_MEMBER_ID_LENGTH) {
+      reply(out, JoinGroupResponse.newBuilder().setError(Errors.of(ErrorCode.INVALID_REQUEST, "a member subscribes to at most "
+          + MAX_TOPICS_PER_MEMBER + " topics and has a member id of at most " + MAX_MEMBER_ID_LENGTH + " characters")).build());
+      return;
+    }
     MetadataCommand command = MetadataCommand.newBuilder().setJoinGroup(JoinGroupCommand.newBuilder()
         .setGroup(request.getGroup())
         .setMemberId(request.getMemberId())
@@ -389,6 +398,10 @@ public final class GroupServiceImpl extends GroupServiceGrpc.GroupServiceImplBas
     String problem = GroupTable.nameProblem(request.getGroup());
     if (problem != null) {
       reply(out, b.setError(Errors.of(ErrorCode.INVALID_REQUEST, problem)).build());
+      return;
+    }
+    if (request.getTarget() == ResetTarget.UNRECOGNIZED) {
+      reply(out, b.setError(Errors.of(ErrorCode.INVALID_REQUEST, "unknown reset target " + request.getTargetValue())).build());
       return;
     }
     if (request.getTarget() == ResetTarget.TO_OFFSET && request.getOffset() < 0) {

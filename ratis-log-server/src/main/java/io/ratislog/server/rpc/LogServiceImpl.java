@@ -302,6 +302,11 @@ public final class LogServiceImpl extends LogServiceGrpc.LogServiceImplBase {
 
   @Override
   public void listOffsets(ListOffsetsRequest request, StreamObserver<ListOffsetsResponse> out) {
+    if (request.getSpec() == OffsetSpec.UNRECOGNIZED) {
+      reply(out, ListOffsetsResponse.newBuilder().setError(Errors.of(ErrorCode.INVALID_REQUEST,
+          "unknown offset spec " + request.getSpecValue())).build());
+      return;
+    }
     PartitionRouter.Route route = router.routeCaughtUp(request.getTopic(), request.getPartition());
     if (!route.ok()) {
       ListOffsetsResponse.Builder b = ListOffsetsResponse.newBuilder().setError(route.error());

@@ -58,6 +58,11 @@ final class PartitionRouter {
     if (partition < 0) {
       return failed(ErrorCode.INVALID_REQUEST, "partition must be >= 0, got " + partition, null);
     }
+    String invalid = io.ratislog.server.metadata.TopicNames.problem(topic);
+    if (invalid != null) {
+      // No such topic can exist; the message does not echo a name that may be megabytes long.
+      return failed(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, "unknown topic: " + abbreviate(invalid), null);
+    }
     Optional<TopicRecord> t = metadata.topic(topic);
     if (t.isEmpty()) {
       return failed(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, "unknown topic '" + topic + "'", null);
@@ -123,6 +128,11 @@ final class PartitionRouter {
       return null;
     }
     return Node.newBuilder().setId(p.id()).setHost(p.host()).setClientPort(p.clientPort()).build();
+  }
+
+  /** At most 200 characters of {@code s}. */
+  static String abbreviate(String s) {
+    return s.length() <= 200 ? s : s.substring(0, 200) + "... (" + s.length() + " characters)";
   }
 
   private static Route failed(ErrorCode code, String message, Node leader) {

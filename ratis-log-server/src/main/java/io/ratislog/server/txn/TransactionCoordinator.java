@@ -73,6 +73,8 @@ public final class TransactionCoordinator implements Closeable {
   private final MetadataState metadata;
   private final MetadataClient metadataClient;
   private final RaftProperties clientProperties;
+  /** Transport parameters of the peer links (TLS), shared with the node's Raft server. */
+  private final org.apache.ratis.conf.Parameters raftParameters;
   private final LongSupplier clockMs;
   private final Map<ClientKey, RaftClient> clients = new ConcurrentHashMap<>();
   /** (transactional id, epoch) whose markers or abort are being written now. */
@@ -82,7 +84,9 @@ public final class TransactionCoordinator implements Closeable {
   private volatile boolean closed;
 
   public TransactionCoordinator(NodeConfig config, ClusterNodes nodes, RaftServer server, MetadataState metadata,
-                                MetadataClient metadataClient, RaftProperties serverProperties) {
+                                MetadataClient metadataClient, RaftProperties serverProperties,
+                                org.apache.ratis.conf.Parameters raftParameters) {
+    this.raftParameters = raftParameters;
     this.nodes = nodes;
     this.server = server;
     this.metadata = metadata;
@@ -227,6 +231,7 @@ public final class TransactionCoordinator implements Closeable {
         }
       }
       return RaftClient.newBuilder().setRaftGroup(RaftGroup.valueOf(gid, peers)).setProperties(clientProperties)
+          .setParameters(raftParameters)
           .setRetryPolicy(RetryPolicies.retryUpToMaximumCountWithFixedSleep(50, TimeDuration.valueOf(200, TimeUnit.MILLISECONDS)))
           .build();
     });

@@ -147,8 +147,8 @@ class BadInputIT {
     for (int i = 0; i < 101; i++) {
       many.putConfigs("k" + i, "v");
     }
-    assertEquals(ErrorCode.INVALID_REQUEST, admin.createTopic(many.build()).getError().getCode());
-    assertEquals(ErrorCode.INVALID_REQUEST, admin.createTopic(CreateTopicRequest.newBuilder().setName("big-config")
+    assertEquals(ErrorCode.INVALID_CONFIG, admin.createTopic(many.build()).getError().getCode());
+    assertEquals(ErrorCode.INVALID_CONFIG, admin.createTopic(CreateTopicRequest.newBuilder().setName("big-config")
         .setPartitions(1).putConfigs("k", "v".repeat(5000)).build()).getError().getCode());
     assertEquals(ErrorCode.INVALID_TOPIC, admin.deleteTopic(io.ratislog.proto.DeleteTopicRequest.newBuilder()
         .setName("no way").build()).getError().getCode());

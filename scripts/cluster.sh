@@ -73,7 +73,9 @@ start_node() {
   nohup "$JAVA" -Xms$HEAP -Xmx$HEAP -XX:+UseG1GC -XX:MaxGCPauseMillis=20 ${RATISLOG_JVM_OPTS:-} \
     -cp "$RATISLOG_CP" io.ratislog.server.Logd --config "$dir/logd.properties" >> "$dir/logd.log" 2>&1 < /dev/null &
   echo $! > "$dir/logd.pid"
-  echo "node $id started (pid $!, clients 127.0.0.1:$((CLIENT_BASE + id)), metrics http://127.0.0.1:$((METRICS_BASE + id))/metrics, log $dir/logd.log)"
+  local metrics=""
+  ((METRICS_BASE > 0)) && metrics=", metrics http://127.0.0.1:$((METRICS_BASE + id))/metrics"
+  echo "node $id started (pid $!, clients 127.0.0.1:$((CLIENT_BASE + id))$metrics, log $dir/logd.log)"
 }
 
 wait_ready() {

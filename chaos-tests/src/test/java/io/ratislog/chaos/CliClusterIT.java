@@ -97,6 +97,7 @@ class CliClusterIT {
     env.put("RATISLOG_DATA", tmp.resolve("data").toString());
     env.put("RATISLOG_CLIENT_PORT_BASE", String.valueOf(bases[0]));
     env.put("RATISLOG_RAFT_PORT_BASE", String.valueOf(bases[1]));
+    env.put("RATISLOG_METRICS_PORT_BASE", String.valueOf(bases[2]));
     env.put("RATISLOG_WAIT_S", "60");
     env.put("RATISLOG_REBUILD", "0");
     bootstrap = IntStream.rangeClosed(1, NODES).mapToObj(i -> "127.0.0.1:" + (bases[0] + i))
@@ -382,10 +383,11 @@ class CliClusterIT {
   private static int[] freePortBases() {
     ThreadLocalRandom rnd = ThreadLocalRandom.current();
     for (int attempt = 0; attempt < 200; attempt++) {
-      int client = 12_000 + rnd.nextInt(1_000) * 20;
+      int client = 12_000 + rnd.nextInt(660) * 30;
       int raft = client + 10;
-      if (rangeFree(client) && rangeFree(raft)) {
-        return new int[] {client, raft};
+      int metrics = client + 20;
+      if (rangeFree(client) && rangeFree(raft) && rangeFree(metrics)) {
+        return new int[] {client, raft, metrics};
       }
     }
     throw new IllegalStateException("no free port ranges found");

@@ -25,12 +25,20 @@ class TopicConfigAlterTest {
   }
 
   @Test
-  void createValidatesConfigs() {
+  void configsAreValidatedByName() {
+    assertEquals(null, TopicConfigs.problem(Map.of("retention.ms", "60000", "retention.bytes", "-1")));
+    assertEquals("retention.ms is not a number: 'x'", TopicConfigs.problem(Map.of("retention.ms", "x")));
+    assertEquals("retention.bytes must be -1 (unlimited) or >= 0, got -2",
+        TopicConfigs.problem(Map.of("retention.bytes", "-2")));
+    assertEquals("unknown topic config 'segment.ms' (known: retention.bytes, retention.ms)",
+        TopicConfigs.problem(Map.of("segment.ms", "1")));
+  }
+
+  @Test
+  void aCreateEntryFromBeforeValidationStillReplays() {
     MetadataState s = new MetadataState();
-    assertEquals(ErrorCode.INVALID_CONFIG.getNumber(), s.apply(create("t", Map.of("retention.ms", "x"))).getErrorCode());
-    assertEquals(ErrorCode.INVALID_CONFIG.getNumber(), s.apply(create("t", Map.of("retention.bytes", "-2"))).getErrorCode());
-    assertEquals(ErrorCode.INVALID_CONFIG.getNumber(), s.apply(create("t", Map.of("segment.ms", "1"))).getErrorCode());
-    assertEquals(0, s.apply(create("t", Map.of("retention.ms", "60000"))).getErrorCode());
+    assertEquals(0, s.apply(create("old", Map.of("cleanup.policy", "compact", "retention.ms", "soon"))).getErrorCode());
+    assertEquals(TopicConfigs.UNLIMITED, TopicConfigs.retentionMs(s.topic("old").orElseThrow().getConfigsMap()));
   }
 
   @Test

@@ -320,7 +320,13 @@ public final class GroupConsumer implements AutoCloseable {
     returned.clear();
     generation = gen;
     consumer.assign(tps);
-    seekToCommitted();
+    try {
+      seekToCommitted();
+    } catch (RuntimeException e) {
+      // The positions are not the committed ones: nothing may be read before the next poll re-syncs and seeks.
+      needSync = true;
+      throw e;
+    }
     if (config.pushWindow() > 0) {
       subscribeFromPositions();
     }
@@ -367,8 +373,10 @@ public final class GroupConsumer implements AutoCloseable {
   private void seekToCommitted() {
     List<TopicPartition> reset = new ArrayList<>();
     for (TopicPartition tp : consumer.assignment()) {
+      // With our generation: the partition fences older generations' commits from here on, and answers
+      // UNSTABLE_OFFSET_COMMIT (retried) while a transaction of the previous owner still holds an offset commit.
       FetchCommittedOffsetRequest req = FetchCommittedOffsetRequest.newBuilder().setGroup(config.group())
-          .setTopic(tp.topic()).setPartition(tp.partition()).build();
+          .setTopic(tp.topic()).setPartition(tp.partition()).setGeneration(generation).setMemberId(memberId == null ? "" : memberId).build();
       FetchCommittedOffsetResponse r = calls.partition("FetchCommittedOffset", tp, s -> s.fetchCommittedOffset(req),
           FetchCommittedOffsetResponse::getError, x -> x.hasLeader() ? x.getLeader() : null, timeoutMs);
       if (r.getError().getCode() != ErrorCode.NONE) {

@@ -9,7 +9,7 @@ import io.ratislog.proto.ErrorCode;
  * Classifies errors as retriable or not and computes retry backoff.
  *
  * <p>Retriable: {@code NOT_LEADER}, {@code LEADER_NOT_AVAILABLE}, {@code TIMEOUT},
- * {@code INTERNAL_ERROR}, {@code CONCURRENT_TRANSACTIONS} and the gRPC transport statuses {@code UNAVAILABLE} and
+ * {@code INTERNAL_ERROR}, {@code CONCURRENT_TRANSACTIONS}, {@code UNSTABLE_OFFSET_COMMIT} and the gRPC transport statuses {@code UNAVAILABLE} and
  * {@code DEADLINE_EXCEEDED}. {@code UNKNOWN_TOPIC_OR_PARTITION} is retriable only during a short
  * grace period (metadata propagation right after a topic's creation), which callers track
  * themselves, see {@link #isRetriableWithinGrace(ErrorCode)}. Everything else is final.
@@ -26,7 +26,7 @@ public final class RetryPolicy {
    * Whether a server error code is retriable as such.
    *
    * @param code the error code
-   * @return true for NOT_LEADER, LEADER_NOT_AVAILABLE, TIMEOUT, INTERNAL_ERROR and CONCURRENT_TRANSACTIONS
+   * @return true for NOT_LEADER, LEADER_NOT_AVAILABLE, TIMEOUT, INTERNAL_ERROR, CONCURRENT_TRANSACTIONS and UNSTABLE_OFFSET_COMMIT
    */
   public static boolean isRetriable(ErrorCode code) {
     if (code == null) {
@@ -38,6 +38,7 @@ public final class RetryPolicy {
       case TIMEOUT:
       case INTERNAL_ERROR:
       case CONCURRENT_TRANSACTIONS:
+      case UNSTABLE_OFFSET_COMMIT:
         return true;
       default:
         return false;

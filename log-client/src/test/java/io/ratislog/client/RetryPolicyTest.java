@@ -16,7 +16,8 @@ class RetryPolicyTest {
   @Test
   void errorCodeClassification() {
     Set<ErrorCode> retriable = EnumSet.of(ErrorCode.NOT_LEADER, ErrorCode.LEADER_NOT_AVAILABLE,
-        ErrorCode.TIMEOUT, ErrorCode.INTERNAL_ERROR, ErrorCode.CONCURRENT_TRANSACTIONS);
+        ErrorCode.TIMEOUT, ErrorCode.INTERNAL_ERROR, ErrorCode.CONCURRENT_TRANSACTIONS,
+        ErrorCode.UNSTABLE_OFFSET_COMMIT);
     for (ErrorCode c : ErrorCode.values()) {
       if (c == ErrorCode.UNRECOGNIZED) {
         continue;

@@ -60,6 +60,9 @@ public final class TxnProcessor implements AutoCloseable {
         .requestTimeoutMs(3_000).build(), group, List.of(input), DeliveryMode.EXACTLY_ONCE).withSession(6_000, 1_500));
     this.out = new Producer(ProducerConfig.builder(bootstrap).transactionalId(transactionalId).lingerMs(2)
         .requestTimeoutMs(3_000).deliveryTimeoutMs(30_000).transactionTimeoutMs(15_000).build());
+    // Before reading: fences the predecessor and aborts the transaction it left open, whose held offset commits
+    // would otherwise keep this member's FetchCommittedOffset UNSTABLE until the transaction timed out.
+    this.out.initTransactions();
   }
 
   /**

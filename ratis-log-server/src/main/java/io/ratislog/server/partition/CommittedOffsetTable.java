@@ -113,6 +113,16 @@ public final class CommittedOffsetTable {
     return result(ErrorCode.NONE, "", e.getOffset());
   }
 
+  /** Raises the group's highest generation here (never lowers it): later commits of older generations are fenced. */
+  public void fence(String group, long generation) {
+    Committed cur = groups.get(group);
+    if (cur == null) {
+      groups.put(group, new Committed(-1, -1, generation, "", 0));
+    } else if (generation > cur.highestGeneration()) {
+      groups.put(group, new Committed(cur.offset(), cur.generation(), generation, cur.memberId(), cur.commitTimeMs()));
+    }
+  }
+
   /** The committed offset of {@code group} (-1 when none). */
   public long offsetOf(String group) {
     Committed c = groups.get(group);

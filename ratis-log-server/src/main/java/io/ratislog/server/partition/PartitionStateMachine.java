@@ -6,6 +6,7 @@ import io.ratislog.server.entries.AppendResult;
 import io.ratislog.server.entries.PartitionEntry;
 import io.ratislog.server.entries.OffsetCommitResult;
 import io.ratislog.server.entries.PartitionSnapshotMeta;
+import io.ratislog.server.entries.FenceGroupEntry;
 import io.ratislog.server.entries.TxnMarkerEntry;
 import io.ratislog.server.entries.TxnOffsetCommitEntry;
 import io.ratislog.server.entries.RetentionEntry;
@@ -212,6 +213,7 @@ public final class PartitionStateMachine extends BaseStateMachine {
       case RESET_OFFSET -> offsets.reset(pe.getResetOffset(), requireLog().logEndOffset());
       case TXN_MARKER -> applyMarker(pe.getTxnMarker());
       case TXN_OFFSET_COMMIT -> applyTxnOffsetCommit(pe.getTxnOffsetCommit());
+      case FENCE_GROUP -> applyFenceGroup(pe.getFenceGroup());
       case RETENTION -> applyRetention(pe.getRetention());
       case KIND_NOT_SET -> error(ErrorCode.INVALID_REQUEST, "empty partition entry");
     };
@@ -303,6 +305,26 @@ public final class PartitionStateMachine extends BaseStateMachine {
     txns.addPendingOffset(e.getProducerId(), e.getProducerEpoch(), new PartitionTransactions.PendingOffset(
         e.getGroup(), e.getOffset(), e.getGeneration(), e.getMemberId(), e.getCommitTimeMs()));
     return OffsetCommitResult.newBuilder().setCommittedOffset(offsets.offsetOf(e.getGroup())).build();
+  }
+
+  /**
+   * A member starts reading in a new generation: older generations are fenced from here on; while an open
+   * transaction holds an offset commit of the group here, the answer is UNSTABLE_OFFSET_COMMIT (the committed offset
+   * is about to move, or not), so the member does not start from an offset that a committing transaction replaces.
+   */
+  private OffsetCommitResult applyFenceGroup(FenceGroupEntry e) {
+    offsets.fence(e.getGroup(), Math.max(e.getGeneration(), e.getKnownGeneration()));
+    OffsetCommitResult.Builder r = OffsetCommitResult.newBuilder().setCommittedOffset(offsets.offsetOf(e.getGroup()));
+    if (txns.hasPendingOffset(e.getGroup())) {
+      r.setErrorCode(ErrorCode.UNSTABLE_OFFSET_COMMIT.getNumber()).setErrorMessage("an open transaction holds an"
+          + " offset commit of group '" + e.getGroup() + "' on this partition: retry when it ends");
+    }
+    return r.build();
+  }
+
+  /** Whether an open transaction holds an offset commit of {@code group} on this partition. */
+  public boolean hasPendingTransactionalOffset(String group) {
+    return txns.hasPendingOffset(group);
   }
 
   private void publishEnd(SegmentLog l) {

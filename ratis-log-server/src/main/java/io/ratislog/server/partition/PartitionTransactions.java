@@ -48,6 +48,18 @@ public final class PartitionTransactions {
   private final ConcurrentSkipListMap<Long, Integer> aborted = new ConcurrentSkipListMap<>();
   private volatile long firstUnstable = -1;
 
+  /** Whether an open transaction holds an offset commit of {@code group} here. */
+  public boolean hasPendingOffset(String group) {
+    for (Open o : open.values()) {
+      for (PendingOffset p : o.pending) {
+        if (p.group().equals(group)) {
+          return true;
+        }
+      }
+    }
+    return false;
+  }
+
   /** Whether the producer has a transaction open here. */
   public boolean isOpen(long producerId) {
     return open.containsKey(producerId);

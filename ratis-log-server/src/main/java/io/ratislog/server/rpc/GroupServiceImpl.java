@@ -31,6 +31,7 @@ import io.ratislog.proto.TopicPartitions;
 import io.ratislog.server.config.NodeConfig;
 import io.ratislog.server.entries.AssignedPartitions;
 import io.ratislog.server.entries.CommitOffsetEntry;
+import io.ratislog.server.entries.FenceGroupEntry;
 import io.ratislog.server.entries.TxnOffsetCommitEntry;
 import io.ratislog.proto.TxnOffsetCommitRequest;
 import io.ratislog.proto.TxnOffsetCommitResponse;
@@ -387,6 +388,23 @@ public final class GroupServiceImpl extends GroupServiceGrpc.GroupServiceImplBas
       return;
     }
     PartitionStateMachine sm = route.stateMachine();
+    if (request.getGeneration() > 0) {
+      // A member starting on the partition: record its generation in the partition's log first (a commit of an
+      // older generation applied later is fenced), and learn whether a transaction still holds an offset commit.
+      long known = metadata.group(request.getGroup()).map(GroupRecord::getGeneration).orElse(-1L);
+      PartitionEntry entry = PartitionEntry.newBuilder().setFenceGroup(FenceGroupEntry.newBuilder()
+          .setGroup(request.getGroup()).setGeneration(request.getGeneration()).setKnownGeneration(known)).build();
+      propose(route, entry, config.produceTimeoutMs()).whenComplete((p, t) -> {
+        if (p.error().getCode() != ErrorCode.NONE) {
+          reply(out, withLeader(b.setError(p.error()), p.leader()).build());
+          return;
+        }
+        sm.committedOffset(request.getGroup()).ifPresent(x -> b.setGeneration(x.generation()));
+        reply(out, b.setError(Errors.NONE).setOffset(p.result().getCommittedOffset())
+            .setLogStartOffset(sm.logStartOffset()).setLogEndOffset(sm.logEndOffset()).build());
+      });
+      return;
+    }
     Optional<CommittedOffsetTable.Committed> c = sm.committedOffset(request.getGroup());
     c.ifPresent(x -> b.setOffset(x.offset()).setGeneration(x.generation()));
     reply(out, b.setError(Errors.NONE).setLogStartOffset(sm.logStartOffset()).setLogEndOffset(sm.logEndOffset()).build());

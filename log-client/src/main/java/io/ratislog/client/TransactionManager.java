@@ -47,10 +47,6 @@ final class TransactionManager {
     this.opTimeoutMs = opTimeoutMs;
   }
 
-  synchronized State state() {
-    return state;
-  }
-
   /** Starts the session: fences any older producer of the id and waits until its open transaction is aborted. */
   synchronized void init() {
     if (state == State.IN_TRANSACTION || state == State.ABORTABLE) {

@@ -322,11 +322,6 @@ public final class PartitionStateMachine extends BaseStateMachine {
     return r.build();
   }
 
-  /** Whether an open transaction holds an offset commit of {@code group} on this partition. */
-  public boolean hasPendingTransactionalOffset(String group) {
-    return txns.hasPendingOffset(group);
-  }
-
   private void publishEnd(SegmentLog l) {
     long end = l.logEndOffset();
     notifier.publish(end);

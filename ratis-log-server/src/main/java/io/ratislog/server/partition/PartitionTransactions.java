@@ -18,7 +18,7 @@ import java.util.concurrent.ConcurrentSkipListMap;
  * read_committed reader may see (skipping aborted batches).
  *
  * <p>Changed only by applied entries (transactional appends, offset commits, markers), on the apply thread, so
- * every replica holds the same; part of every snapshot. Readers (fetches) call {@link #firstUnstableOffset}
+ * every replica holds the same; part of every snapshot. Readers (fetches) call {@link #lastStableOffset}
  * and {@link #isAborted} concurrently.
  */
 public final class PartitionTransactions {
@@ -116,11 +116,6 @@ public final class PartitionTransactions {
       }
     }
     firstUnstable = min;
-  }
-
-  /** The first offset of the oldest open transaction here, or -1 when none is open. */
-  public long firstUnstableOffset() {
-    return firstUnstable;
   }
 
   /** The last stable offset for a log ending at {@code logEndOffset}. */

@@ -27,7 +27,9 @@ import org.slf4j.LoggerFactory;
  * failures are retried with backoff (50 ms doubling up to 1 s) until the delivery timeout,
  * following NOT_LEADER hints at once and re-resolving the leader otherwise. With
  * {@code maxInFlightPerPartition = 1} (the default) a partition's next batch is sent only after the
- * previous one completed, so records of a partition are stored in send order.
+ * previous one completed, so records of a partition are stored in send order. With more batches in flight,
+ * exactly-once still stores them in send order (the partition accepts a session's batches only in sequence order;
+ * a batch refused because its predecessor has not landed yet is resent), at-least-once may reorder them on a retry.
  *
  * <p>The {@link DeliveryMode} decides what a failure may cost: at-most-once never resends a batch that may
  * have been written, at-least-once retries, and exactly-once (the default) retries inside an idempotent
@@ -41,6 +43,8 @@ public final class Producer implements AutoCloseable {
   private static final AtomicInteger IDS = new AtomicInteger();
   /** Estimated per-record framing overhead inside a RecordSet. */
   private static final int RECORD_OVERHEAD = 8;
+  /** Delay before resending a batch the partition refused because its predecessor is still on its way. */
+  private static final long SEQUENCE_GAP_RETRY_MS = 10;
 
   private final ProducerConfig config;
   private final ClusterConnection conn;
@@ -423,6 +427,12 @@ public final class Producer implements AutoCloseable {
         }
       }
       retry = retriableServerError(b, code);
+      if (code == ErrorCode.OUT_OF_ORDER_SEQUENCE && b.producerId >= 0 && accumulator.hasIncompletePredecessor(b)) {
+        // Pipelined batches: an earlier batch of this session has not landed yet (it is being retried, or
+        // reached the leader after this one). Resend once it may have; the partition keeps the order.
+        retry = true;
+        delayMs = SEQUENCE_GAP_RETRY_MS;
+      }
     }
     if (!retry) {
       fail(b, e);

@@ -30,6 +30,8 @@ final class ProducerBatch {
   private ProduceRequest request;
   /** The session this batch was stamped with, or -1 (not idempotent, or not stamped yet). */
   volatile long producerId = -1;
+  /** The first sequence number of the batch in its session, or -1. */
+  volatile int baseSequence = -1;
 
   ProducerBatch(TopicPartition tp, long createdNanos, long deadlineNanos) {
     this.tp = tp;
@@ -60,6 +62,7 @@ final class ProducerBatch {
         if (session.transactionalId() != null) {
           b.setTransactional(true).setTransactionalId(session.transactionalId());
         }
+        baseSequence = stamp.baseSequence();
         producerId = stamp.producerId();
       }
       request = b.build();

@@ -156,6 +156,25 @@ final class RecordAccumulator {
     }
   }
 
+  /**
+   * Whether a batch of the same partition and producer session with lower sequence numbers is still incomplete:
+   * then a sequence gap the partition reports for {@code b} is that batch not having landed yet.
+   */
+  boolean hasIncompletePredecessor(ProducerBatch b) {
+    lock.lock();
+    try {
+      for (ProducerBatch x : incomplete) {
+        if (x != b && x.tp.equals(b.tp) && x.producerId == b.producerId && x.baseSequence >= 0
+            && x.baseSequence < b.baseSequence) {
+          return true;
+        }
+      }
+      return false;
+    } finally {
+      lock.unlock();
+    }
+  }
+
   /** Batches not yet completed (any order). */
   List<ProducerBatch> incomplete() {
     lock.lock();

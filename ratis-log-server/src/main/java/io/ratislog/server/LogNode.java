@@ -78,6 +78,7 @@ public final class LogNode implements Closeable {
   private TransactionServiceImpl txnService;
   private Server grpcServer;
   private ExecutorService readExecutor;
+  private java.util.concurrent.ScheduledExecutorService sequencerTimer;
   private final List<ServerInterceptor> interceptors;
   private final NodeMetrics metrics = new NodeMetrics();
   private MetricsHttpServer metricsServer;
@@ -159,6 +160,11 @@ public final class LogNode implements Closeable {
       t.setDaemon(true);
       return t;
     });
+    sequencerTimer = Executors.newSingleThreadScheduledExecutor(r -> {
+      Thread t = new Thread(r, "produce-sequencer-" + config.nodeId());
+      t.setDaemon(true);
+      return t;
+    });
     adminService = new AdminServiceImpl(config, raftServer, metadata, metadataClient, membership, peerClientTls);
     groupSessions = new GroupSessions(config.nodeId(), raftServer, metadata, metadataClient);
     groupSessions.start();
@@ -179,7 +185,7 @@ public final class LogNode implements Closeable {
     }
     grpcServer = serverBuilder
         .addService(ServerInterceptors.intercept(MalformedRequests.lenient(
-            new LogServiceImpl(config, raftServer, metadata, metadataClient, readExecutor).bindService()), chain))
+            new LogServiceImpl(config, raftServer, metadata, metadataClient, readExecutor, sequencerTimer).bindService()), chain))
         .addService(ServerInterceptors.intercept(MalformedRequests.lenient(adminService.bindService()), chain))
         .addService(ServerInterceptors.intercept(MalformedRequests.lenient(groupService.bindService()), chain))
         .addService(ServerInterceptors.intercept(MalformedRequests.lenient(txnService.bindService()), chain))
@@ -324,6 +330,10 @@ public final class LogNode implements Closeable {
     if (readExecutor != null) {
       readExecutor.shutdownNow();
       readExecutor = null;
+    }
+    if (sequencerTimer != null) {
+      sequencerTimer.shutdownNow();
+      sequencerTimer = null;
     }
   }
 }

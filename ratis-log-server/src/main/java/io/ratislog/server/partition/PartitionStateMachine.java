@@ -201,7 +201,8 @@ public final class PartitionStateMachine extends BaseStateMachine {
     TermIndex ti = TermIndex.valueOf(entry);
     PartitionEntry pe;
     try {
-      pe = ShadedBytes.parse(PartitionEntry.parser(), entry.getStateMachineLogEntry().getLogData());
+      // The record bytes are written to the segment during this apply and not kept: no need to copy them.
+      pe = ShadedBytes.parseShared(PartitionEntry.parser(), entry.getStateMachineLogEntry().getLogData());
     } catch (IOException e) {
       // Every replica sees the same bytes, so every replica rejects the same entry the same way.
       updateLastAppliedTermIndex(ti);
@@ -246,7 +247,7 @@ public final class PartitionStateMachine extends BaseStateMachine {
     }
     long base = l.logEndOffset();
     try {
-      l.append(base, a.getRecordCount(), now, a.getCrc32C(), a.getRecords().toByteArray());
+      l.append(base, a.getRecordCount(), now, a.getCrc32C(), a.getRecords().asReadOnlyByteBuffer());
     } catch (IOException e) {
       // A replica that cannot write what the quorum committed must stop rather than diverge: Ratis closes
       // the server on an exception thrown from apply.

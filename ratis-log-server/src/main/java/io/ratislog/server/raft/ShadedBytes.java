@@ -1,10 +1,13 @@
 package io.ratislog.server.raft;
 
+import java.io.IOException;
+import java.nio.ByteBuffer;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.MessageLite;
 import com.google.protobuf.Parser;
 import org.apache.ratis.protocol.Message;
 import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
+import org.apache.ratis.thirdparty.com.google.protobuf.ByteOutput;
 import org.apache.ratis.thirdparty.com.google.protobuf.UnsafeByteOperations;
 
 /**
@@ -19,6 +22,73 @@ public final class ShadedBytes {
   /** A Ratis message holding a serialized protobuf message. */
   public static Message toMessage(MessageLite m) {
     return Message.valueOf(UnsafeByteOperations.unsafeWrap(m.toByteArray()));
+  }
+
+  /**
+   * Parses a protobuf message from Ratis' shaded bytes, its {@code bytes} fields sharing {@code bytes}' memory
+   * instead of copying it: for a message used only while {@code bytes} stays unchanged (an entry being applied).
+   */
+  public static <T> T parseShared(Parser<T> parser, ByteString bytes) throws InvalidProtocolBufferException {
+    com.google.protobuf.CodedInputStream in = com.google.protobuf.CodedInputStream.newInstance(arrayView(bytes));
+    in.enableAliasing(true);
+    return parser.parseFrom(in);
+  }
+
+  /**
+   * The bytes as an array-backed buffer: a view of the backing array when there is exactly one (no copy), else a
+   * copy. (A read-only view would make protobuf copy it before parsing.)
+   */
+  static ByteBuffer arrayView(ByteString bytes) {
+    ArrayCapture capture = new ArrayCapture();
+    try {
+      UnsafeByteOperations.unsafeWriteTo(bytes, capture);
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+    return capture.single != null && !capture.more ? capture.single : ByteBuffer.wrap(bytes.toByteArray());
+  }
+
+  /** Collects the backing array of a single-chunk ByteString without copying it. */
+  private static final class ArrayCapture extends ByteOutput {
+    ByteBuffer single;
+    boolean more;
+
+    private void chunk(ByteBuffer b) {
+      if (single == null && !more) {
+        single = b;
+      } else {
+        more = true;
+      }
+    }
+
+    @Override
+    public void write(byte value) {
+      more = true;
+    }
+
+    @Override
+    public void write(byte[] value, int offset, int length) {
+      more = true;
+    }
+
+    @Override
+    public void writeLazy(byte[] value, int offset, int length) {
+      chunk(ByteBuffer.wrap(value, offset, length).slice());
+    }
+
+    @Override
+    public void write(ByteBuffer value) {
+      more = true;
+    }
+
+    @Override
+    public void writeLazy(ByteBuffer value) {
+      if (value.hasArray()) {
+        chunk(value.slice());
+      } else {
+        more = true;
+      }
+    }
   }
 
   /** Parses a protobuf message from Ratis' shaded bytes. */

@@ -56,6 +56,8 @@ public final class LogServiceImpl extends LogServiceGrpc.LogServiceImplBase {
   private static final Logger LOG = LoggerFactory.getLogger(LogServiceImpl.class);
   private static final int DEFAULT_FETCH_BYTES = 1024 * 1024;
   private static final int MAX_FETCH_BYTES = 64 * 1024 * 1024;
+  /** How long a pipelined batch waits for its predecessor before it is proposed anyway. */
+  private static final long SEQUENCE_HOLD_MS = 100;
 
   private final NodeConfig config;
   private final RaftServer server;
@@ -66,9 +68,11 @@ public final class LogServiceImpl extends LogServiceGrpc.LogServiceImplBase {
   private final ClientId clientId = ClientId.randomId();
   private final AtomicLong callIds = new AtomicLong();
   private final TransactionGate txnGate;
+  private final ProposalSequencer sequencer;
 
   public LogServiceImpl(NodeConfig config, RaftServer server, io.ratislog.server.metadata.MetadataState metadata,
-                        MetadataClient metadataClient, ExecutorService readExecutor) {
+                        MetadataClient metadataClient, ExecutorService readExecutor,
+                        java.util.concurrent.ScheduledExecutorService sequencerTimer) {
     this.metadataClient = metadataClient;
     this.config = config;
     this.server = server;
@@ -76,6 +80,7 @@ public final class LogServiceImpl extends LogServiceGrpc.LogServiceImplBase {
     this.validator = new RecordBatchValidator(config.maxBatchBytes(), config.maxRecordBytes());
     this.readExecutor = readExecutor;
     this.txnGate = new TransactionGate(metadata, metadataClient);
+    this.sequencer = new ProposalSequencer(SEQUENCE_HOLD_MS, sequencerTimer);
   }
 
   @Override
@@ -105,12 +110,23 @@ public final class LogServiceImpl extends LogServiceGrpc.LogServiceImplBase {
             if (t != null || refused != null) {
               reply(out, ProduceResponse.newBuilder().setError(t != null ? Errors.metadataUnavailable(t) : refused).build());
             } else {
-              propose(route, request, out);
+              proposeInOrder(route, request, out);
             }
           });
       return;
     }
-    propose(route, request, out);
+    proposeInOrder(route, request, out);
+  }
+
+  /** Proposes an idempotent producer's batches in sequence order (see {@link ProposalSequencer}). */
+  private void proposeInOrder(PartitionRouter.Route route, ProduceRequest request, StreamObserver<ProduceResponse> out) {
+    boolean dropProducer = config.unsafeDisableDedup() && !request.getTransactional();
+    if (request.getProducerId() < 0 || dropProducer) {
+      propose(route, request, out);
+      return;
+    }
+    sequencer.submit(route.groupId(), request.getProducerId(), request.getProducerEpoch(), request.getBaseSequence(),
+        request.getRecordCount(), () -> propose(route, request, out));
   }
 
   private void propose(PartitionRouter.Route route, ProduceRequest request, StreamObserver<ProduceResponse> out) {

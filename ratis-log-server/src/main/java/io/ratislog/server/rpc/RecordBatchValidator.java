@@ -1,6 +1,9 @@
 package io.ratislog.server.rpc;
 
 import com.google.protobuf.ByteString;
+import com.google.protobuf.CodedInputStream;
+import com.google.protobuf.WireFormat;
+import io.ratislog.proto.Header;
 import com.google.protobuf.InvalidProtocolBufferException;
 import io.ratislog.proto.Error;
 import io.ratislog.proto.ErrorCode;
@@ -45,24 +48,66 @@ final class RecordBatchValidator {
       return Errors.of(ErrorCode.CORRUPT_BATCH, String.format(
           "CRC-32C of the records is %08x, the request says %08x", (int) crc.getValue(), r.getCrc32C()));
     }
-    RecordSet set;
     try {
-      set = RecordSet.parseFrom(records);
+      return scan(records, r.getRecordCount());
     } catch (InvalidProtocolBufferException e) {
       return Errors.of(ErrorCode.CORRUPT_BATCH, "records do not decode as a RecordSet: " + e.getMessage());
     }
-    if (set.getRecordsCount() != r.getRecordCount()) {
-      return Errors.of(ErrorCode.CORRUPT_BATCH,
-          "record_count says " + r.getRecordCount() + " but the batch holds " + set.getRecordsCount());
+  }
+
+  /**
+   * Walks the RecordSet's wire format without building it: decodes exactly what {@code RecordSet.parseFrom} would
+   * (every field of every record, headers fully, unknown fields skipped as protobuf skips them) and checks each
+   * record's size and the count.
+   *
+   * @return the error to answer with, or null
+   * @throws InvalidProtocolBufferException where parsing the RecordSet would fail
+   */
+  private Error scan(ByteString records, int expectedCount) throws InvalidProtocolBufferException {
+    try {
+      CodedInputStream in = records.newCodedInput();
+      int count = 0;
+      Error tooLarge = null; // answered only if the whole batch decodes, as a parse would decide
+      for (int tag = in.readTag(); tag != 0; tag = in.readTag()) {
+        if (tag != RECORD_TAG) {
+          in.skipField(tag);
+          continue;
+        }
+        int size = in.readRawVarint32();
+        int limit = in.pushLimit(size);
+        checkRecord(in);
+        in.popLimit(limit);
+        if (size > maxRecordBytes && tooLarge == null) {
+          tooLarge = Errors.of(ErrorCode.RECORD_TOO_LARGE,
+              "record " + count + " has " + size + " bytes, more than max.record.bytes=" + maxRecordBytes);
+        }
+        count++;
+      }
+      if (tooLarge != null) {
+        return tooLarge;
+      }
+      if (count != expectedCount) {
+        return Errors.of(ErrorCode.CORRUPT_BATCH, "record_count says " + expectedCount + " but the batch holds " + count);
+      }
+      return null;
+    } catch (InvalidProtocolBufferException e) {
+      throw e;
+    } catch (java.io.IOException e) {
+      throw new InvalidProtocolBufferException(e);
     }
-    for (int i = 0; i < set.getRecordsCount(); i++) {
-      Record rec = set.getRecords(i);
-      int size = rec.getSerializedSize();
-      if (size > maxRecordBytes) {
-        return Errors.of(ErrorCode.RECORD_TOO_LARGE,
-            "record " + i + " has " + size + " bytes, more than max.record.bytes=" + maxRecordBytes);
+  }
+
+  /** Decodes one Record's fields up to the current limit (headers fully: their keys must be UTF-8). */
+  private static void checkRecord(CodedInputStream in) throws java.io.IOException {
+    for (int tag = in.readTag(); tag != 0; tag = in.readTag()) {
+      if (tag == HEADER_TAG) {
+        Header.parseFrom(in.readBytes());
+      } else {
+        in.skipField(tag);
       }
     }
-    return null;
   }
+
+  private static final int RECORD_TAG = RecordSet.RECORDS_FIELD_NUMBER << 3 | WireFormat.WIRETYPE_LENGTH_DELIMITED;
+  private static final int HEADER_TAG = Record.HEADERS_FIELD_NUMBER << 3 | WireFormat.WIRETYPE_LENGTH_DELIMITED;
 }

@@ -54,8 +54,14 @@ final class FrameCodec {
     /** The 32-byte header of a frame for these fields, CRC included; position 0, limit 32, array-backed. */
     static ByteBuffer encodeHeader(long baseOffset, int recordCount, long appendTimeMs, int batchCrc32c,
                                    byte[] records) {
+        return encodeHeader(baseOffset, recordCount, appendTimeMs, batchCrc32c, ByteBuffer.wrap(records));
+    }
+
+    /** The header of a frame holding {@code records} (its remaining bytes; the position does not move). */
+    static ByteBuffer encodeHeader(long baseOffset, int recordCount, long appendTimeMs, int batchCrc32c,
+                                   ByteBuffer records) {
         ByteBuffer header = ByteBuffer.allocate(HEADER_SIZE);
-        header.putInt(0, MIN_FRAME_LENGTH + records.length)
+        header.putInt(0, MIN_FRAME_LENGTH + records.remaining())
                 .putLong(8, baseOffset)
                 .putInt(16, recordCount)
                 .putLong(20, appendTimeMs)
@@ -99,6 +105,13 @@ final class FrameCodec {
     /** CRC-32C over header positions 8..32 and the records, i.e. what {@code frameCrc32c} must equal. */
     static int crc(byte[] header, byte[] records) {
         return crc(header, records, records.length);
+    }
+
+    static int crc(byte[] header, ByteBuffer records) {
+        CRC32C crc = new CRC32C();
+        crc.update(header, CRC_START, HEADER_SIZE - CRC_START);
+        crc.update(records.duplicate());
+        return (int) crc.getValue();
     }
 
     static int crc(byte[] header, byte[] records, int recordsLength) {

@@ -244,14 +244,14 @@ final class Segment implements Closeable {
     }
 
     /** Appends one frame with a single gathering write; the caller has checked contiguity and size limits. */
-    void append(long batchBaseOffset, int recordCount, long appendTimeMs, int batchCrc32c, byte[] records)
+    void append(long batchBaseOffset, int recordCount, long appendTimeMs, int batchCrc32c, ByteBuffer records)
             throws IOException {
         FileChannel ch = writer();
         int position = size;
-        int frameSize = FrameCodec.frameSize(records.length);
+        int frameSize = FrameCodec.frameSize(records.remaining());
         ByteBuffer[] buffers = {
                 FrameCodec.encodeHeader(batchBaseOffset, recordCount, appendTimeMs, batchCrc32c, records),
-                ByteBuffer.wrap(records)
+                records.duplicate()
         };
         try {
             long written = 0;

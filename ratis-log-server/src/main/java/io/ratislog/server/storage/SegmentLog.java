@@ -2,6 +2,7 @@ package io.ratislog.server.storage;
 
 import java.io.Closeable;
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
@@ -209,12 +210,22 @@ public final class SegmentLog implements Closeable {
      */
     public void append(long baseOffset, int recordCount, long appendTimeMs, int batchCrc32c, byte[] records)
             throws IOException {
+        append(baseOffset, recordCount, appendTimeMs, batchCrc32c, ByteBuffer.wrap(Objects.requireNonNull(records, "records")));
+    }
+
+    /**
+     * Appends one batch whose record bytes are {@code records}' remaining bytes (read, not consumed: the buffer's
+     * position does not move, and it is not kept after this returns). Otherwise as {@link #append(long, int, long,
+     * int, byte[])}.
+     */
+    public void append(long baseOffset, int recordCount, long appendTimeMs, int batchCrc32c, ByteBuffer records)
+            throws IOException {
         Objects.requireNonNull(records, "records");
         if (recordCount < 1) {
             throw new IllegalArgumentException("recordCount must be >= 1: " + recordCount);
         }
-        if (records.length > FrameCodec.MAX_RECORDS_SIZE) {
-            throw new IllegalArgumentException("records too large: " + records.length + " bytes");
+        if (records.remaining() > FrameCodec.MAX_RECORDS_SIZE) {
+            throw new IllegalArgumentException("records too large: " + records.remaining() + " bytes");
         }
         if (baseOffset > Long.MAX_VALUE - recordCount) {
             throw new IllegalArgumentException("offset overflow: " + baseOffset + " + " + recordCount);
@@ -225,7 +236,7 @@ public final class SegmentLog implements Closeable {
                 throw new IllegalArgumentException(
                         "Non-contiguous append: baseOffset " + baseOffset + ", logEndOffset " + endOffset);
             }
-            Segment active = activeSegmentFor(baseOffset, FrameCodec.frameSize(records.length));
+            Segment active = activeSegmentFor(baseOffset, FrameCodec.frameSize(records.remaining()));
             active.append(baseOffset, recordCount, appendTimeMs, batchCrc32c, records);
             endOffset = baseOffset + recordCount;
         }

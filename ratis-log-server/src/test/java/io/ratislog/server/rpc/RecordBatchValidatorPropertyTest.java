@@ -1,0 +1,102 @@
+package io.ratislog.server.rpc;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import com.google.protobuf.ByteString;
+import com.google.protobuf.InvalidProtocolBufferException;
+import io.ratislog.proto.ErrorCode;
+import io.ratislog.proto.Header;
+import io.ratislog.proto.ProduceRequest;
+import io.ratislog.proto.Record;
+import io.ratislog.proto.RecordSet;
+import java.util.List;
+import java.util.zip.CRC32C;
+import net.jqwik.api.Arbitraries;
+import net.jqwik.api.Arbitrary;
+import net.jqwik.api.Combinators;
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import net.jqwik.api.Provide;
+
+/**
+ * The validator walks the record bytes without building them; it must decide exactly as a full
+ * {@code RecordSet.parseFrom} followed by the count and size checks would, for valid batches and for damaged ones
+ * (bytes flipped, cut, or inserted after the CRC was computed over them, so only the decoding can catch them).
+ */
+class RecordBatchValidatorPropertyTest {
+  private static final int MAX_RECORD = 200;
+  private final RecordBatchValidator validator = new RecordBatchValidator(1 << 20, MAX_RECORD);
+
+  @Property(tries = 400)
+  void agreesWithAFullParse(@ForAll("records") List<Record> records, @ForAll("damage") int[] damage) {
+    byte[] bytes = RecordSet.newBuilder().addAllRecords(records).build().toByteArray();
+    bytes = damaged(bytes, damage);
+    if (bytes.length == 0) {
+      return;
+    }
+    int claimed = records.size() + (damage[0] == 3 ? 1 : 0);
+    ProduceRequest r = request(bytes, claimed);
+    assertEquals(expected(bytes, claimed), code(validator.check(r)), "batch of " + bytes.length + " bytes");
+  }
+
+  private static ProduceRequest request(byte[] bytes, int count) {
+    CRC32C crc = new CRC32C();
+    crc.update(bytes);
+    return ProduceRequest.newBuilder().setTopic("t").setRecords(ByteString.copyFrom(bytes))
+        .setCrc32C((int) crc.getValue()).setRecordCount(count).build();
+  }
+
+  /** What a full parse decides. */
+  private static ErrorCode expected(byte[] bytes, int count) {
+    RecordSet set;
+    try {
+      set = RecordSet.parseFrom(bytes);
+    } catch (InvalidProtocolBufferException e) {
+      return ErrorCode.CORRUPT_BATCH;
+    }
+    for (Record rec : set.getRecordsList()) {
+      if (rec.getSerializedSize() > MAX_RECORD) {
+        return ErrorCode.RECORD_TOO_LARGE;
+      }
+    }
+    return set.getRecordsCount() == count ? ErrorCode.NONE : ErrorCode.CORRUPT_BATCH;
+  }
+
+  private static ErrorCode code(io.ratislog.proto.Error e) {
+    return e == null ? ErrorCode.NONE : e.getCode();
+  }
+
+  /** damage = {kind, position, value}: 0 none, 1 flip a byte, 2 cut the tail, 3 claim one record more. */
+  private static byte[] damaged(byte[] b, int[] d) {
+    if (b.length == 0) {
+      return b;
+    }
+    int pos = Math.floorMod(d[1], b.length);
+    return switch (d[0]) {
+      case 1 -> {
+        byte[] c = b.clone();
+        c[pos] = (byte) d[2];
+        yield c;
+      }
+      case 2 -> java.util.Arrays.copyOf(b, pos);
+      default -> b;
+    };
+  }
+
+  @Provide
+  Arbitrary<List<Record>> records() {
+    Arbitrary<ByteString> bytes = Arbitraries.bytes().array(byte[].class).ofMaxSize(120).map(ByteString::copyFrom);
+    Arbitrary<Header> header = Combinators.combine(Arbitraries.strings().ofMaxLength(8), bytes)
+        .as((k, v) -> Header.newBuilder().setKey(k).setValue(v).build());
+    Arbitrary<Record> record = Combinators.combine(bytes, bytes, Arbitraries.longs().between(0, Long.MAX_VALUE),
+        header.list().ofMaxSize(2)).as((k, v, ts, hs) -> Record.newBuilder().setKey(k).setValue(v).setTimestampMs(ts)
+        .addAllHeaders(hs).build());
+    return record.list().ofMinSize(1).ofMaxSize(6);
+  }
+
+  @Provide
+  Arbitrary<int[]> damage() {
+    return Combinators.combine(Arbitraries.integers().between(0, 3), Arbitraries.integers(),
+        Arbitraries.integers().between(0, 255)).as((k, p, v) -> new int[] {k, p, v});
+  }
+}

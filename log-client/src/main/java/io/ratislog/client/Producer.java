@@ -1,10 +1,8 @@
 package io.ratislog.client;
 
-import com.google.protobuf.ByteString;
 import io.ratislog.proto.ErrorCode;
 import io.ratislog.proto.ProduceRequest;
 import io.ratislog.proto.ProduceResponse;
-import io.ratislog.proto.Record;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
@@ -41,8 +39,6 @@ import org.slf4j.LoggerFactory;
 public final class Producer implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(Producer.class);
   private static final AtomicInteger IDS = new AtomicInteger();
-  /** Estimated per-record framing overhead inside a RecordSet. */
-  private static final int RECORD_OVERHEAD = 8;
   /** Delay before resending a batch the partition refused because its predecessor is still on its way. */
   private static final long SEQUENCE_GAP_RETRY_MS = 10;
 
@@ -124,12 +120,8 @@ public final class Producer implements AutoCloseable {
         throw new RatislogException(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
             String.format("topic %s has %d partitions, no partition %d", record.topic(), count, p));
       }
-      Record r = Record.newBuilder()
-          .setKey(record.key() == null ? ByteString.EMPTY : ByteString.copyFrom(record.key()))
-          .setValue(ByteString.copyFrom(record.value()))
-          .setTimestampMs(System.currentTimeMillis())
-          .build();
-      long size = r.getSerializedSize() + RECORD_OVERHEAD;
+      long timestampMs = System.currentTimeMillis();
+      long size = RecordSetWriter.encodedSize(record.key(), record.value(), timestampMs);
       if (size > bufferPool.total()) {
         throw new RatislogException(ErrorCode.RECORD_TOO_LARGE,
             "record of " + size + " bytes exceeds bufferMemoryBytes " + bufferPool.total());
@@ -142,7 +134,7 @@ public final class Producer implements AutoCloseable {
       if (txn != null) {
         txn.ensureAdded(tp);
       }
-      boolean full = accumulator.append(tp, r, size, future, System.nanoTime());
+      boolean full = accumulator.append(tp, record.key(), record.value(), timestampMs, size, future, System.nanoTime());
       if (full && record.partition() == null && record.key() == null) {
         partitioner.onBatchFull(record.topic(), p, count);
       }

@@ -1,7 +1,7 @@
 package io.ratislog.client;
 
 import io.ratislog.proto.ProduceRequest;
-import io.ratislog.proto.Record;
+import com.google.protobuf.ByteString;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -12,7 +12,8 @@ final class ProducerBatch {
   final TopicPartition tp;
   final long createdNanos;
   final long deadlineNanos;
-  final List<Record> records = new ArrayList<>();
+  /** The records, serialized as they come. */
+  final RecordSetWriter records;
   final List<CompletableFuture<RecordMetadata>> futures = new ArrayList<>();
   /** Completed (normally) once every future of the batch is completed. */
   final CompletableFuture<Void> done = new CompletableFuture<>();
@@ -33,31 +34,32 @@ final class ProducerBatch {
   /** The first sequence number of the batch in its session, or -1. */
   volatile int baseSequence = -1;
 
-  ProducerBatch(TopicPartition tp, long createdNanos, long deadlineNanos) {
+  ProducerBatch(TopicPartition tp, long createdNanos, long deadlineNanos, int initialBytes) {
+    this.records = new RecordSetWriter(initialBytes);
     this.tp = tp;
     this.createdNanos = createdNanos;
     this.deadlineNanos = deadlineNanos;
   }
 
-  void add(Record r, long size, CompletableFuture<RecordMetadata> f) {
-    records.add(r);
+  void add(byte[] key, byte[] value, long timestampMs, long size, CompletableFuture<RecordMetadata> f) {
+    records.append(key, value, timestampMs);
     futures.add(f);
     sizeBytes += size;
   }
 
   int count() {
-    return records.size();
+    return records.count();
   }
 
   /** The request, encoded once: retries resend exactly the same bytes. */
   synchronized ProduceRequest request(int serverTimeoutMs, ProducerSession session) {
     if (request == null) {
-      RecordCodec.Encoded enc = RecordCodec.encode(records);
+      ByteString bytes = records.toByteString();
       ProduceRequest.Builder b = ProduceRequest.newBuilder().setTopic(tp.topic()).setPartition(tp.partition())
-          .setRecords(enc.bytes()).setCrc32C(enc.crc32c()).setRecordCount(enc.count())
+          .setRecords(bytes).setCrc32C(RecordCodec.crc32c(bytes)).setRecordCount(records.count())
           .setProducerId(-1).setTimeoutMs(serverTimeoutMs);
       if (session != null) {
-        ProducerSession.Stamp stamp = session.stamp(tp, enc.count());
+        ProducerSession.Stamp stamp = session.stamp(tp, records.count());
         b.setProducerId(stamp.producerId()).setProducerEpoch(stamp.epoch()).setBaseSequence(stamp.baseSequence());
         if (session.transactionalId() != null) {
           b.setTransactional(true).setTransactionalId(session.transactionalId());

@@ -22,6 +22,8 @@ import java.util.concurrent.locks.ReentrantLock;
  * flight per partition, preserves each partition's order.
  */
 final class RecordAccumulator {
+  /** A new batch's first buffer; it grows (doubling) up to the batch size. */
+  private static final int INITIAL_BATCH_BYTES = 64 * 1024;
   private final long batchSizeBytes;
   private final long lingerNanos;
   private final long deliveryTimeoutNanos;
@@ -50,8 +52,8 @@ final class RecordAccumulator {
    *
    * @return true when the batch holding the record is now full
    */
-  boolean append(TopicPartition tp, Record record, long size, CompletableFuture<RecordMetadata> future,
-      long nowNanos) {
+  boolean append(TopicPartition tp, byte[] key, byte[] value, long timestampMs, long size,
+      CompletableFuture<RecordMetadata> future, long nowNanos) {
     lock.lock();
     try {
       PartitionQueue q = queues.computeIfAbsent(tp, k -> new PartitionQueue());
@@ -61,12 +63,13 @@ final class RecordAccumulator {
         if (last != null) {
           last.sealed = true;
         }
-        last = new ProducerBatch(tp, nowNanos, nowNanos + deliveryTimeoutNanos);
+        last = new ProducerBatch(tp, nowNanos, nowNanos + deliveryTimeoutNanos,
+            (int) Math.min(Math.max(batchSizeBytes, size), INITIAL_BATCH_BYTES));
         q.batches.addLast(last);
         incomplete.add(last);
         created = true;
       }
-      last.add(record, size, future);
+      last.add(key, value, timestampMs, size, future);
       if (last.sizeBytes >= batchSizeBytes) {
         last.sealed = true;
       }

@@ -16,12 +16,9 @@ class RecordAccumulatorTest {
   private static final TopicPartition TP = new TopicPartition("t", 0);
   private static final long MS = TimeUnit.MILLISECONDS.toNanos(1);
 
-  private static Record rec(int i) {
-    return Record.newBuilder().setValue(ByteString.copyFromUtf8("v" + i)).build();
-  }
-
   private static boolean append(RecordAccumulator acc, TopicPartition tp, int i, long size, long now) {
-    return acc.append(tp, rec(i), size, new CompletableFuture<>(), now);
+    return acc.append(tp, null, ("v" + i).getBytes(java.nio.charset.StandardCharsets.UTF_8), 0, size,
+        new CompletableFuture<>(), now);
   }
 
   @Test
@@ -75,7 +72,8 @@ class RecordAccumulatorTest {
       ProducerBatch b = d.batches().get(0);
       assertTrue(acc.drain(MS).batches().isEmpty());
       assertEquals(1, acc.inFlight(TP));
-      order.add(b.records.get(0).getValue().toStringUtf8());
+      order.add(RecordCodec.decode(b.records.toByteString(), RecordCodec.crc32c(b.records.toByteString()), -1, "batch")
+          .get(0).getValue().toStringUtf8());
       acc.completed(b);
     }
     assertEquals(List.of("v0", "v1", "v2", "v3", "v4", "v5"), order);

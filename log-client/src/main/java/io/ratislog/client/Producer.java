@@ -24,7 +24,7 @@ import org.slf4j.LoggerFactory;
  * The acknowledgement's {@code base_offset} gives each record's offset (base + index). Retriable
  * failures are retried with backoff (50 ms doubling up to 1 s) until the delivery timeout,
  * following NOT_LEADER hints at once and re-resolving the leader otherwise. With
- * {@code maxInFlightPerPartition = 1} (the default) a partition's next batch is sent only after the
+ * {@code maxInFlightPerPartition = 1} (the default outside exactly-once) a partition's next batch is sent only after the
  * previous one completed, so records of a partition are stored in send order. With more batches in flight,
  * exactly-once still stores them in send order (the partition accepts a session's batches only in sequence order;
  * a batch refused because its predecessor has not landed yet is resent), at-least-once may reorder them on a retry.

@@ -12,7 +12,9 @@ import java.util.Objects;
  * @param deliveryTimeoutMs       upper bound from send() to the future's completion, retries
  *                                included; also bounds send()'s blocking on metadata and memory
  * @param maxInFlightPerPartition batches of one partition sent without waiting for the previous
- *                                one; 1 preserves order even across retries
+ *                                one. Default 5 in EXACTLY_ONCE (the partition accepts a session's batches
+ *                                in sequence order only, so send order is kept), 1 otherwise (more may
+ *                                reorder batches when one is retried)
  * @param delivery                the delivery mode (see {@link DeliveryMode}); default EXACTLY_ONCE
  * @param bufferMemoryBytes       memory for unsent records; send() blocks when it is used up
  * @param unknownTopicRetryMs     how long UNKNOWN_TOPIC_OR_PARTITION is retried (metadata
@@ -24,6 +26,9 @@ import java.util.Objects;
 public record ProducerConfig(String bootstrap, int batchSizeBytes, long lingerMs, long requestTimeoutMs,
     long deliveryTimeoutMs, int maxInFlightPerPartition, DeliveryMode delivery, long bufferMemoryBytes,
     long unknownTopicRetryMs, ChannelFactory channelFactory, String transactionalId, int transactionTimeoutMs) {
+
+  /** Batches in flight per partition by default in EXACTLY_ONCE (the partitions' dedup window). */
+  public static final int DEFAULT_IN_FLIGHT_EXACTLY_ONCE = 5;
 
   /**
    * Validates the settings.
@@ -95,7 +100,8 @@ public record ProducerConfig(String bootstrap, int batchSizeBytes, long lingerMs
     private long lingerMs = 5;
     private long requestTimeoutMs = 10_000;
     private long deliveryTimeoutMs = 60_000;
-    private int maxInFlightPerPartition = 1;
+    /** Null: {@link #DEFAULT_IN_FLIGHT_EXACTLY_ONCE} in EXACTLY_ONCE, else 1. */
+    private Integer maxInFlightPerPartition;
     private DeliveryMode delivery = DeliveryMode.EXACTLY_ONCE;
     private long bufferMemoryBytes = 64L * 1024 * 1024;
     private long unknownTopicRetryMs = 5_000;
@@ -261,8 +267,10 @@ public record ProducerConfig(String bootstrap, int batchSizeBytes, long lingerMs
      * @return the config
      */
     public ProducerConfig build() {
+      int inFlight = maxInFlightPerPartition != null ? maxInFlightPerPartition
+          : delivery == DeliveryMode.EXACTLY_ONCE ? DEFAULT_IN_FLIGHT_EXACTLY_ONCE : 1;
       return new ProducerConfig(bootstrap, batchSizeBytes, lingerMs, requestTimeoutMs, deliveryTimeoutMs,
-          maxInFlightPerPartition, delivery, bufferMemoryBytes, unknownTopicRetryMs, channelFactory, transactionalId,
+          inFlight, delivery, bufferMemoryBytes, unknownTopicRetryMs, channelFactory, transactionalId,
           transactionTimeoutMs);
     }
   }

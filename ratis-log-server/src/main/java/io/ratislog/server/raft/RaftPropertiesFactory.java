@@ -30,6 +30,9 @@ public final class RaftPropertiesFactory {
     RaftServerConfigKeys.Log.setWriteBufferSize(p, SizeInBytes.valueOf(entryRoom.getSize() + 64 * 1024));
     GrpcConfigKeys.setMessageSizeMax(p, SizeInBytes.valueOf(entryRoom.getSize() * 2 + 1024 * 1024));
     RaftServerConfigKeys.Write.setByteLimit(p, SizeInBytes.valueOf(256L * 1024 * 1024));
+    // HTTP/2 flow control between peers: with the default 1 MiB window, a follower stream is not ready again after
+    // each large batch until the window update comes back, and Ratis' appender polls for readiness in 1 ms sleeps.
+    GrpcConfigKeys.setFlowControlWindow(p, SizeInBytes.valueOf(Math.max(8L * 1024 * 1024, 4 * entryRoom.getSize())));
 
     // The acknowledgement is a promise: the Raft log is forced before an entry counts towards the quorum.
     RaftServerConfigKeys.Log.setUnsafeFlushEnabled(p, config.unsafeAsyncFlush());

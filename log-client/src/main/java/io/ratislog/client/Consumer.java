@@ -252,8 +252,25 @@ public final class Consumer implements AutoCloseable {
         }
         c = completions.poll();
       }
-      if (!out.isEmpty() || System.nanoTime() - deadline >= 0) {
+      if (!out.isEmpty()) {
+        prefetch();
         return out;
+      }
+      if (System.nanoTime() - deadline >= 0) {
+        return out;
+      }
+    }
+  }
+
+  /**
+   * Starts the next fetch of every partition that has a position and none in flight, so that it runs while the
+   * caller processes what this poll returns (its answer waits for the next poll; a seek discards it).
+   */
+  private void prefetch() {
+    long now = System.nanoTime();
+    for (PartitionState s : states.values()) {
+      if (s.inFlightEpoch != s.epoch && s.position != null && now - s.backoffUntilNanos >= 0) {
+        startFetch(s, (int) config.maxWaitMs());
       }
     }
   }

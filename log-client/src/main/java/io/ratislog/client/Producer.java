@@ -41,6 +41,8 @@ public final class Producer implements AutoCloseable {
   private static final AtomicInteger IDS = new AtomicInteger();
   /** Delay before resending a batch the partition refused because its predecessor is still on its way. */
   private static final long SEQUENCE_GAP_RETRY_MS = 10;
+  /** Resends of a batch refused for a sequence gap once no earlier batch of its session is incomplete. */
+  private static final int MAX_GAP_RETRIES = 3;
 
   private final ProducerConfig config;
   private final ClusterConnection conn;
@@ -419,8 +421,8 @@ public final class Producer implements AutoCloseable {
         }
       }
       retry = retriableServerError(b, code);
-      if (code == ErrorCode.OUT_OF_ORDER_SEQUENCE && b.producerId >= 0 && accumulator.hasIncompletePredecessor(b)) {
-        // Pipelined batches: an earlier batch of this session has not landed yet (it is being retried, or
+      if (code == ErrorCode.OUT_OF_ORDER_SEQUENCE && sequenceGapMayClose(b)) {
+        // Pipelined batches: an earlier batch of this session had not landed yet (it is being retried, or
         // reached the leader after this one). Resend once it may have; the partition keeps the order.
         retry = true;
         delayMs = SEQUENCE_GAP_RETRY_MS;
@@ -447,6 +449,18 @@ public final class Producer implements AutoCloseable {
     } catch (RuntimeException rejected) {
       fail(b, e);
     }
+  }
+
+  /**
+   * Whether a batch the partition refused for a sequence gap may be accepted later: its session is still the
+   * current one (no earlier batch failed) and an earlier batch of it is still incomplete, or completed only while
+   * this one was on its way (a few more tries cover that race).
+   */
+  private boolean sequenceGapMayClose(ProducerBatch b) {
+    if (session == null || b.producerId < 0 || session.producerId() != b.producerId) {
+      return false;
+    }
+    return accumulator.hasIncompletePredecessor(b) || b.gapRetriesWithoutPredecessor++ < MAX_GAP_RETRIES;
   }
 
   private RatislogException deliveryTimeout(ProducerBatch b) {

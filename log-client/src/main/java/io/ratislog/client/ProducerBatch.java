@@ -26,6 +26,7 @@ final class ProducerBatch {
   // Retry state, touched by one send attempt at a time.
   int attempts;
   int notLeaderStreak;
+  int gapRetriesWithoutPredecessor;
   long firstUnknownTopicNanos;
   volatile RatislogException lastError;
   private ProduceRequest request;

@@ -88,18 +88,57 @@ public final class RecordCodec {
    */
   public static List<ConsumerRecord> toConsumerRecords(TopicPartition tp, io.ratislog.proto.FetchedBatch batch,
                                                        long fromOffset) {
-    List<Record> records = decode(batch.getRecords(), batch.getCrc32C(), batch.getRecordCount(),
-        "batch at offset " + batch.getBaseOffset() + " of " + tp);
-    List<ConsumerRecord> out = new java.util.ArrayList<>(records.size());
-    for (int j = 0; j < records.size(); j++) {
-      long offset = batch.getBaseOffset() + j;
-      if (offset >= fromOffset) {
-        Record r = records.get(j);
-        out.add(new ConsumerRecord(tp.topic(), tp.partition(), offset,
-            r.getKey().isEmpty() ? null : r.getKey().toByteArray(), r.getValue().toByteArray(),
-            r.getTimestampMs(), batch.getLogAppendTimeMs()));
+    String what = "batch at offset " + batch.getBaseOffset() + " of " + tp;
+    ByteString bytes = batch.getRecords();
+    int actual = crc32c(bytes);
+    if (actual != batch.getCrc32C()) {
+      throw new RatislogException(ErrorCode.CORRUPT_BATCH, String.format(
+          "CRC-32C mismatch in %s: expected %08x, computed %08x", what, batch.getCrc32C(), actual));
+    }
+    // Straight from the wire format into the records' arrays: one copy of each key and value, no Record objects.
+    List<ConsumerRecord> out = new java.util.ArrayList<>(batch.getRecordCount());
+    int count = 0;
+    try {
+      com.google.protobuf.CodedInputStream in = bytes.newCodedInput();
+      for (int tag = in.readTag(); tag != 0; tag = in.readTag()) {
+        if (tag != RECORD_TAG) {
+          in.skipField(tag);
+          continue;
+        }
+        int limit = in.pushLimit(in.readRawVarint32());
+        byte[] key = null;
+        byte[] value = EMPTY;
+        long timestampMs = 0;
+        for (int t = in.readTag(); t != 0; t = in.readTag()) {
+          switch (t) {
+            case KEY_TAG -> key = in.readByteArray();
+            case VALUE_TAG -> value = in.readByteArray();
+            case TIMESTAMP_TAG -> timestampMs = in.readInt64();
+            case HEADER_TAG -> io.ratislog.proto.Header.parseFrom(in.readBytes()); // checked as a parse would
+            default -> in.skipField(t);
+          }
+        }
+        in.popLimit(limit);
+        long offset = batch.getBaseOffset() + count++;
+        if (offset >= fromOffset) {
+          out.add(new ConsumerRecord(tp.topic(), tp.partition(), offset, key == null || key.length == 0 ? null : key,
+              value, timestampMs, batch.getLogAppendTimeMs()));
+        }
       }
+    } catch (java.io.IOException e) {
+      throw new RatislogException(ErrorCode.CORRUPT_BATCH, "undecodable record set in " + what, e);
+    }
+    if (count != batch.getRecordCount()) {
+      throw new RatislogException(ErrorCode.CORRUPT_BATCH, String.format(
+          "%s claims %d records but holds %d", what, batch.getRecordCount(), count));
     }
     return out;
   }
+
+  private static final byte[] EMPTY = new byte[0];
+  private static final int RECORD_TAG = RecordSet.RECORDS_FIELD_NUMBER << 3 | 2;
+  private static final int KEY_TAG = Record.KEY_FIELD_NUMBER << 3 | 2;
+  private static final int VALUE_TAG = Record.VALUE_FIELD_NUMBER << 3 | 2;
+  private static final int TIMESTAMP_TAG = Record.TIMESTAMP_MS_FIELD_NUMBER << 3;
+  private static final int HEADER_TAG = Record.HEADERS_FIELD_NUMBER << 3 | 2;
 }

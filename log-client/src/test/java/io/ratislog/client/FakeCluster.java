@@ -239,17 +239,23 @@ final class FakeCluster implements AutoCloseable {
         }
       } else if (RecordCodec.crc32c(req.getRecords()) != req.getCrc32C()) {
         r.setError(err(ErrorCode.CORRUPT_BATCH, "crc mismatch"));
-      } else if (req.getProducerId() >= 0 && req.getBaseSequence() != expectedSequence(req)) {
-        r.setError(err(ErrorCode.OUT_OF_ORDER_SEQUENCE, "expected sequence " + expectedSequence(req)
-            + ", got " + req.getBaseSequence()));
       } else {
-        if (req.getProducerId() >= 0) {
-          sequences.put(req.getProducerId() + "/" + req.getTopic() + "/" + req.getPartition(),
-              req.getBaseSequence() + req.getRecordCount());
+        // The sequence check and the append are one step, as in a partition's state machine: concurrent calls
+        // (pipelined batches) must not interleave between them.
+        synchronized (FakeCluster.this) {
+          if (req.getProducerId() >= 0 && req.getBaseSequence() != expectedSequence(req)) {
+            r.setError(err(ErrorCode.OUT_OF_ORDER_SEQUENCE, "expected sequence " + expectedSequence(req)
+                + ", got " + req.getBaseSequence()));
+          } else {
+            if (req.getProducerId() >= 0) {
+              sequences.put(req.getProducerId() + "/" + req.getTopic() + "/" + req.getPartition(),
+                  req.getBaseSequence() + req.getRecordCount());
+            }
+            long base = appendRaw(req.getTopic(), req.getPartition(), req.getRecords(), req.getCrc32C(),
+                req.getRecordCount());
+            r.setError(OK).setBaseOffset(base).setLogAppendTimeMs(System.currentTimeMillis());
+          }
         }
-        long base = appendRaw(req.getTopic(), req.getPartition(), req.getRecords(), req.getCrc32C(),
-            req.getRecordCount());
-        r.setError(OK).setBaseOffset(base).setLogAppendTimeMs(System.currentTimeMillis());
       }
       obs.onNext(r.build());
       obs.onCompleted();

@@ -8,6 +8,7 @@ import io.ratislog.server.entries.PartitionPlacement;
 import io.ratislog.server.entries.TopicRecord;
 import io.ratislog.server.raft.GroupIds;
 import java.io.Closeable;
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -107,9 +108,13 @@ public final class PartitionReconciler implements Closeable {
    * it waits, voting in nothing, until the partition's leader adds it to the group and it catches up.
    */
   void reconcile() {
+    // One view of the metadata for the whole pass: the next topic id first, then the topics, so that every topic
+    // id below it is either in the list or deleted.
+    long nextTopicId = metadata.nextTopicId();
+    List<TopicRecord> topics = metadata.topics();
     Map<RaftGroupId, RaftGroup> wanted = new HashMap<>();
     Map<RaftGroupId, String> lost = new HashMap<>();
-    for (TopicRecord t : metadata.topics()) {
+    for (TopicRecord t : topics) {
       for (int p = 0; p < t.getPartitionsCount(); p++) {
         PartitionPlacement placement = t.getPartitions(p);
         RaftGroupId gid = GroupIds.partition(t.getTopicId(), p);
@@ -139,7 +144,11 @@ public final class PartitionReconciler implements Closeable {
             + "(logctl partition reassign)", config.nodeId(), e.getValue());
       }
     }
-    long nextTopicId = metadata.nextTopicId();
+    if (!metadataCaughtUp()) {
+      // Replaying after a restart: an older state may not list this node for a partition it holds again now.
+      // Deleting on that view would wipe a current replica (and its votes): remove only on the latest state.
+      return;
+    }
     for (RaftGroupId gid : hosted) {
       if (!GroupIds.isPartition(gid) || wanted.containsKey(gid) || lost.containsKey(gid) || removing.containsKey(gid)
           || closed) {
@@ -149,13 +158,27 @@ public final class PartitionReconciler implements Closeable {
       if (topicId >= nextTopicId) {
         continue; // this replica of the metadata has not seen the topic yet
       }
-      TopicRecord topic = metadata.topics().stream().filter(t -> t.getTopicId() == topicId).findFirst().orElse(null);
+      TopicRecord topic = topics.stream().filter(t -> t.getTopicId() == topicId).findFirst().orElse(null);
       if (topic == null) {
         remove(gid, "of deleted topic id " + topicId);
       } else if (GroupIds.partitionOf(gid) < topic.getPartitionsCount()) {
         remove(gid, "of " + topic.getName() + "-" + GroupIds.partitionOf(gid) + ", moved to "
             + topic.getPartitions(GroupIds.partitionOf(gid)).getReplicasList());
       }
+    }
+  }
+
+  /**
+   * Whether this node's metadata replica applied everything its group committed, as far as it knows from a
+   * current leader: then a partition missing from its placements really moved away (or was deleted).
+   */
+  private boolean metadataCaughtUp() {
+    try {
+      RaftServer.Division d = server.getDivision(GroupIds.metadata());
+      return d.getInfo().getLeaderId() != null && d.getInfo().isAlive()
+          && d.getInfo().getLastAppliedIndex() >= d.getRaftLog().getLastCommittedIndex();
+    } catch (IOException e) {
+      return false;
     }
   }
 

@@ -24,8 +24,10 @@ public final class RaftPropertiesFactory {
     RaftServerConfigKeys.Rpc.setTimeoutMin(p, TimeDuration.valueOf(config.electionTimeoutMinMs(), TimeUnit.MILLISECONDS));
     RaftServerConfigKeys.Rpc.setTimeoutMax(p, TimeDuration.valueOf(config.electionTimeoutMaxMs(), TimeUnit.MILLISECONDS));
 
-    // A batch is one entry: every buffer on its way must hold the largest one, with room for framing.
-    SizeInBytes entryRoom = SizeInBytes.valueOf(2L * config.maxBatchBytes() + 64 * 1024);
+    // A batch is one entry: every buffer on its way must hold the largest one, with room for framing (the entry's
+    // own fields and Ratis' envelope take well under a KiB). The log write buffer is a direct buffer of every group
+    // on the node, so this bounds direct memory: about groups x (max.batch.bytes + 128 KiB) per node.
+    SizeInBytes entryRoom = SizeInBytes.valueOf((long) config.maxBatchBytes() + 64 * 1024);
     RaftServerConfigKeys.Log.Appender.setBufferByteLimit(p, entryRoom);
     RaftServerConfigKeys.Log.setWriteBufferSize(p, SizeInBytes.valueOf(entryRoom.getSize() + 64 * 1024));
     GrpcConfigKeys.setMessageSizeMax(p, SizeInBytes.valueOf(entryRoom.getSize() * 2 + 1024 * 1024));

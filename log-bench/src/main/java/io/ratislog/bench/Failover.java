@@ -196,6 +196,12 @@ final class Failover implements Callable<Integer> {
   }
 
   private Kill killOnce(int n, ClusterProcesses cluster, Timeline timeline) throws Exception {
+    for (int id : cluster.nodeIds()) {
+      if (cluster.process(id).isEmpty()) {
+        // Killing a leader now would take a majority down: that measures something else.
+        throw new IllegalStateException("node " + id + " is not running before kill " + n + "; see its logd.log");
+      }
+    }
     int leader;
     try (Admin admin = Admin.create(parent.bootstrap, Duration.ofSeconds(10))) {
       leader = leaderOf(admin, 60);

@@ -202,6 +202,8 @@ public final class LogBench {
         c.assign(List.of(tp));
         p.send(new ProducerRecord(topic, 0, null, payload(size, 0))).get(60, TimeUnit.SECONDS);
         c.seekToEnd(List.of(tp));
+        // Resolve the end now: a lazy seekToEnd resolved by the first poll would skip record 0 (sent before it).
+        c.position(tp);
         for (int i = 0; i < records; i++) {
           long t0 = System.nanoTime();
           p.send(new ProducerRecord(topic, 0, null, payload(size, i))).get(30, TimeUnit.SECONDS);
@@ -210,6 +212,10 @@ public final class LogBench {
           long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
           while (got == 0 && System.nanoTime() < deadline) {
             got = c.poll(Duration.ofMillis(1000)).size();
+          }
+          if (got != 1) {
+            System.err.printf(Locale.ROOT, "latency: record %d: %d records consumed (expected 1), position %d%n", i, got,
+                c.position(tp));
           }
           e2e.recordValue((System.nanoTime() - t0) / 1000);
         }

@@ -40,7 +40,7 @@ final class Scale implements Callable<Integer> {
   Path clusterDir;
   @Option(names = "--baseline-s", defaultValue = "10", description = "idle CPU measured before creating the topic")
   int baselineS;
-  @Option(names = "--settle-s", defaultValue = "5", description = "wait after every partition has a leader") int settleS;
+  @Option(names = "--settle-s", defaultValue = "10", description = "wait after every partition has a leader") int settleS;
   @Option(names = "--idle-s", defaultValue = "30") int idleS;
   @Option(names = "--create-timeout-s", defaultValue = "300") int createTimeoutS;
   @Option(names = "--records-per-partition", defaultValue = "10") int perPartition;

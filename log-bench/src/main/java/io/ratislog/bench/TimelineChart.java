@@ -36,7 +36,7 @@ final class TimelineChart {
     List<Double> p99 = new ArrayList<>();
     double maxRate = 1;
     double maxLat = 1;
-    double minLat = 1;
+    double minLat = Double.MAX_VALUE;
     for (Timeline.Window w : ws) {
       x.add(w.startS());
       rate.add(w.ackedPerS());
@@ -65,8 +65,13 @@ final class TimelineChart {
       latX.add(0.0);
       p99.add(1.0);
     }
-    line(bottom, "p99 ms", latX, p99, new Color(120, 60, 170));
-    marks(bottom, timeline.events(), Math.max(0.01, minLat * 0.9), maxLat * 1.2);
+    // Points, not a line: windows without acknowledgements (an outage) have no latency to draw.
+    XYSeries lat = bottom.addSeries("p99 ms", latX, p99);
+    lat.setXYSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Scatter);
+    lat.setMarker(SeriesMarkers.CIRCLE);
+    lat.setMarkerColor(new Color(120, 60, 170));
+    bottom.getStyler().setMarkerSize(4);
+    marks(bottom, timeline.events(), Math.max(0.01, Math.min(1, minLat) * 0.9), maxLat * 1.2);
 
     BufferedImage a = BitmapEncoder.getBufferedImage(top);
     BufferedImage b = BitmapEncoder.getBufferedImage(bottom);

@@ -9,6 +9,7 @@
 #                                     target/bench/BENCHMARKS.md unless OUT is set
 #   FULL=1 scripts/bench.sh           more records per case
 #   OUT=path scripts/bench.sh         write the report elsewhere
+#   scripts/bench.sh --report-only    rewrite the report from the last run's files (<report>.raw, .meta, .kafka.*)
 #
 # Cases: produce-p1-100 produce-p1-100-alo consume-p1-100 produce-p1-1k produce-p6-100 produce-tx-p1-100
 #        rate-p1-100 latency failover scale
@@ -19,18 +20,22 @@
 # Every case prints RESULT lines; the raw lines go to <report>.raw, the tools' stderr to <report>.raw.err. The
 # cluster is started in a temporary data directory on ports 9491-9493/9591-9593 and always stopped at the end.
 set -euo pipefail
+# The whole script is one block, parsed before it runs: editing this file during a run cannot break the run.
+{
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 
 ALL_CASES="produce-p1-100 produce-p1-100-alo consume-p1-100 produce-p1-1k produce-p6-100 produce-tx-p1-100 rate-p1-100 latency failover scale"
 PEER=""
 CASES=${CASES:-}
+REPORT_ONLY=0
 while (($#)); do
   case $1 in
     --peer) PEER=${2:?--peer needs a name}; shift 2 ;;
     --peer=*) PEER=${1#--peer=}; shift ;;
     --cases) CASES=${2:?--cases needs a list}; shift 2 ;;
     --cases=*) CASES=${1#--cases=}; shift ;;
-    -h|--help) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --report-only) REPORT_ONLY=1; shift ;;
+    -h|--help) sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "bench.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -47,12 +52,20 @@ else
 fi
 selected() { [[ " $CASES " == *" $1 "* ]]; }
 
+if [[ $SUBSET == 1 ]]; then OUT=${OUT:-$RATISLOG_ROOT/target/bench/BENCHMARKS.md}; else OUT=${OUT:-$RATISLOG_ROOT/docs/BENCHMARKS.md}; fi
+RAW="$OUT.raw"
+CMDS="$OUT.commands"
+META="$OUT.meta"
+if [[ $REPORT_ONLY == 1 ]]; then
+  [[ -f $META && -f $RAW ]] || { echo "bench.sh: no $META / $RAW to report from" >&2; exit 2; }
+  # shellcheck disable=SC1090
+  source "$META"
+else
 ratislog_ensure_built
 BENCH_TARGET="$RATISLOG_ROOT/log-bench/target"
 if [[ ! -d $BENCH_TARGET/lib || ! -f $BENCH_TARGET/classes/io/ratislog/bench/Failover.class ]]; then
   (cd "$RATISLOG_ROOT" && mvn -B -q -DskipTests package) >&2
 fi
-if [[ $SUBSET == 1 ]]; then OUT=${OUT:-$RATISLOG_ROOT/target/bench/BENCHMARKS.md}; else OUT=${OUT:-$RATISLOG_ROOT/docs/BENCHMARKS.md}; fi
 OUT_DIR=$(cd "$(dirname "$OUT")" 2> /dev/null && pwd || { mkdir -p "$(dirname "$OUT")" && cd "$(dirname "$OUT")" && pwd; })
 FULL=${FULL:-0}
 if [[ $FULL == 1 ]]; then D100=2000000; D1K=300000; DLAT=5000; DRATE=300000; DTX=1000000
@@ -69,8 +82,6 @@ export RATISLOG_CLIENT_PORT_BASE=9490 RATISLOG_RAFT_PORT_BASE=9590 RATISLOG_METR
 export RATISLOG_HEAP=${RATISLOG_HEAP:-1g}
 BOOT=127.0.0.1:9491,127.0.0.1:9492,127.0.0.1:9493
 CLIENT_JVM="-Xms512m -Xmx2g -XX:+UseG1GC"
-RAW="$OUT.raw"
-CMDS="$OUT.commands"
 cleanup() {
   "$RATISLOG_ROOT/scripts/cluster.sh" stop > /dev/null 2>&1 || true
   rm -rf "$RATISLOG_DATA"
@@ -126,11 +137,13 @@ if selected failover; then
     --png "$OUT_DIR/bench-failover.png"
 fi
 if selected scale; then
+  declare -A LOG_LINES
+  for i in 1 2 3; do LOG_LINES[$i]=$(wc -l < "$RATISLOG_DATA/n$i/logd.log"); done
   bench scale scale --topic scale --partitions "$SCALE_PARTITIONS" --cluster-dir "$RATISLOG_DATA" --idle-s "$SCALE_IDLE_S" \
     --clock-ticks "$(getconf CLK_TCK)"
   # How fast each node created its replicas (PartitionReconciler logs one line per group it joined).
   for i in 1 2 3; do
-    grep -h 'joined partition group' "$RATISLOG_DATA/n$i/logd.log" | awk -v n="$i" '
+    tail -n +$((LOG_LINES[$i] + 1)) "$RATISLOG_DATA/n$i/logd.log" | grep -h 'joined partition group' | awk -v n="$i" '
       { split($1, dt, "T"); split(dt[2], hms, ":"); t = hms[1] * 3600 + hms[2] * 60 + hms[3]
         if (NR == 1) first = t; last = t; c++ }
       END { if (c > 1) printf "RESULT case=scale kind=scale-joins node=%d groups=%d span_s=%.1f per_s=%.1f\n", n, c, last - first, (c - 1) / (last - first + 1e-9) }' \
@@ -144,6 +157,7 @@ LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
 # ------------------------------------------------------------------------------------------ Kafka, same run
 KAFKA_RES=""
 KAFKA_WALL=""
+LOAD_AFTER_KAFKA=""
 if [[ $PEER == kafka ]]; then
   KAFKA_RUN=$RATISLOG_ROOT/../shared/peers/kafka/run.sh
   [[ -f $KAFKA_RUN ]] || KAFKA_RUN=/work/shared/peers/kafka/run.sh
@@ -164,12 +178,22 @@ if [[ $PEER == kafka ]]; then
   LOAD_AFTER_KAFKA=$(cut -d' ' -f1-3 /proc/loadavg)
 fi
 
+DATE=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+KAFKA_BROKER_JVM=$(cat "$KAFKA_RES/broker-jvm.txt" 2> /dev/null || echo ?)
+NPROC=$(nproc)
+ELECTION="${RATISLOG_ELECTION_TIMEOUT_MIN_MS:-1000}-${RATISLOG_ELECTION_TIMEOUT_MAX_MS:-2000} ms$([[ -z ${RATISLOG_ELECTION_TIMEOUT_MIN_MS:-} ]] && echo " (the server's default)")"
+# What the report needs besides the raw files, for --report-only.
+{ declare -p CASES SUBSET PEER FULL WALL KAFKA_WALL KAFKA_RES LOAD_BEFORE LOAD_AFTER LOAD_AFTER_KAFKA LOGD_JVM CLIENT_JVM \
+  RATE SCALE_PARTITIONS SCALE_IDLE_S RATISLOG_HEAP ELECTION KAFKA_BROKER_JVM DATE NPROC 2> /dev/null || true; } \
+  | sed 's/^declare -[-a-zA-Z]* /declare -g /' > "$META"
+fi
+
 # ------------------------------------------------------------------------------------------ report
 field() { sed -n "s/.*[ ]$1=\([^ ]*\).*/\1/p" <<< "$2" | head -1; }
 result() { grep -E "^RESULT case=$1 " "$RAW" | head -1 || true; }
 # kafka KIND PARTITIONS SIZE COLUMN: a cell of Kafka's results.tsv (first repetition)
 kafka() {
-  [[ -n $KAFKA_RES && -f $OUT.kafka.tsv ]] || return 0
+  [[ -n $KAFKA_WALL && -f $OUT.kafka.tsv ]] || return 0
   awk -F'\t' -v k="$1" -v p="$2" -v s="$3" -v col="$4" \
     'NR==1{for(i=1;i<=NF;i++) c[$i]=i; next} $1==k && $2==p && $3==s && $5!="FAILED"{print $c[col]; exit}' "$OUT.kafka.tsv"
 }
@@ -181,13 +205,14 @@ ours_row() { # label case
   if [[ -z $line || $line == *kind=failed* ]]; then echo "| $1 | failed | | | | | |"; return; fi
   echo "| $1 | $(field rec_s "$line") | $(field mb_s "$line") | $(field p50_ms "$line") | $(field p99_ms "$line") | $(field p999_ms "$line") | $(field max_ms "$line") |"
 }
+label() { case $1 in rec_s) echo "records/s" ;; mb_s) echo "MB/s" ;; p999_ms) echo "p99.9 ms" ;; *) echo "${1//_/ }" ;; esac; }
 # side CASE LABEL METRIC(rec_s|mb_s|p50_ms|p99_ms|p999_ms) KAFKA_KIND P S KAFKA_COLUMN TARGET
 side() {
   selected "$1" || return 0
   local line ours k; line=$(result "$1")
   ours=$(field "$3" "$line")
   k=$( [[ $4 == - ]] || kafka "$4" "$5" "$6" "$7")
-  echo "| $2 | ${3//_/ } | $(fmt "$ours") | $(fmt "$k") | $(ratio "$ours" "$k") | $8 |"
+  echo "| $2 | $(label "$3") | $(fmt "$ours") | $(fmt "$k") | $(ratio "$ours" "$k") | $8 |"
 }
 kafka_cmd() { # pattern: the Kafka tool command whose line matches it
   [[ -f $OUT.kafka.commands ]] && grep -E -- "$1" "$OUT.kafka.commands" | head -1 | sed "s|127.0.0.1:29092,[^ ]*|\$BS|" || true
@@ -200,8 +225,8 @@ SC=$(result scale)
 {
   echo "# ratislog benchmarks"
   echo
-  echo "Generated by \`scripts/bench.sh$([[ -n $PEER ]] && echo " --peer $PEER")\`$([[ $FULL == 1 ]] && echo " (FULL=1)")$([[ $SUBSET == 1 ]] && echo " (CASES=$CASES)") on $(date -u +%Y-%m-%dT%H:%M:%SZ); ratislog cases ${WALL}s$([[ -n $KAFKA_WALL ]] && echo ", Kafka ${KAFKA_WALL}s"):"
-  echo "3 logd JVMs (heap $RATISLOG_HEAP) + 1 log-bench JVM on one $(nproc)-core machine, 127.0.0.1, RF 3,"
+  echo "Generated by \`scripts/bench.sh$([[ -n $PEER ]] && echo " --peer $PEER")\`$([[ $FULL == 1 ]] && echo " (FULL=1)")$([[ $SUBSET == 1 ]] && echo " (CASES=$CASES)") on $DATE; ratislog cases ${WALL}s$([[ -n $KAFKA_WALL ]] && echo ", Kafka ${KAFKA_WALL}s"):"
+  echo "3 logd JVMs (heap $RATISLOG_HEAP) + 1 log-bench JVM on one $NPROC-core machine, 127.0.0.1, RF 3,"
   echo "quorum fsync before every acknowledgement (the default). Producer: 1 MiB batches, linger 5 ms,"
   echo "1 batch in flight per partition. Latency columns of throughput rows are send-to-ack per record"
   echo "(they include client-side queueing, as Kafka's ProducerPerformance does)."
@@ -209,10 +234,10 @@ SC=$(result scale)
   echo "- Machine load (1/5/15 min) before: $LOAD_BEFORE, after ratislog's cases: $LOAD_AFTER$([[ -n $KAFKA_WALL ]] && echo ", after Kafka's: $LOAD_AFTER_KAFKA")."
   echo "  The benchmark itself loads about 2-3; anything well above that means other processes shared the cores."
   echo "- JVM flags: logd \`$LOGD_JVM\`; log-bench \`$CLIENT_JVM\`."
-  echo "- Raft election timeout: ${RATISLOG_ELECTION_TIMEOUT_MIN_MS:-1000}-${RATISLOG_ELECTION_TIMEOUT_MAX_MS:-2000} ms$([[ -z ${RATISLOG_ELECTION_TIMEOUT_MIN_MS:-} ]] && echo " (the server's default)")."
+  echo "- Raft election timeout: $ELECTION."
   if [[ -n $KAFKA_WALL ]]; then
     echo "- Kafka: \`../shared/peers/kafka/run.sh\` (kafka_2.13 4.4.0 brokers, kafka-tools 4.3.1), run by this script after"
-    echo "  ratislog's cluster was stopped, 1 repetition; brokers \`$(cat "$KAFKA_RES/broker-jvm.txt" 2> /dev/null || echo ?)\`,"
+    echo "  ratislog's cluster was stopped, 1 repetition; brokers \`$KAFKA_BROKER_JVM\`,"
     echo "  tools \`-Xms256m -Xmx1g -XX:+UseG1GC\`. Its raw rows: \`$(basename "$OUT").kafka.tsv\`, commands: \`$(basename "$OUT").kafka.commands\`."
   fi
   echo
@@ -238,7 +263,7 @@ SC=$(result scale)
       LAT=$(grep -E '^RESULT case=latency kind=latency-e2e' "$RAW" | head -1 || true)
       for m in p50_ms p99_ms p999_ms; do
         o=$(field $m "$LAT"); k=$(kafka e2e 1 100 $m)
-        echo "| one in flight, produce to consume (end to end), 100 B | ${m//_/ } | $(fmt "$o") | $(fmt "$k") | $(ratio "$o" "$k") | |"
+        echo "| one in flight, produce to consume (end to end), 100 B | $(label $m) | $(fmt "$o") | $(fmt "$k") | $(ratio "$o" "$k") | |"
       done
     fi
     echo
@@ -311,6 +336,11 @@ SC=$(result scale)
       echo
       echo "| create call s | partitions with a leader | all leaders after s | idle CPU % of a core per node | before the topic (other topics only) | threads per node | produce $(field produce_records "$SC") records over all | failed |"
       echo "|---|---|---|---|---|---|---|---|"
+      if [[ $(field leaders "$SC") != "$(field partitions "$SC")" ]]; then
+        echo "Not every partition had a leader within the create timeout (300 s): the CPU figures below were taken while"
+        echo "replicas were still being created, and the produce step was skipped."
+        echo
+      fi
       echo "| $(field create_s "$SC") | $(field leaders "$SC") | $(field leaders_s "$SC") | $(field idle_cpu_pct "$SC") | $(field baseline_cpu_pct "$SC") | $(field threads "$SC") | $(field produce_s "$SC") s | $(field produce_failed "$SC") |"
       echo
       echo "Busiest thread groups per node while idle (digits in thread names folded to #; % of a core (threads in the group)):"
@@ -341,3 +371,5 @@ SC=$(result scale)
   echo "Reproduce all: \`scripts/bench.sh$([[ -n $PEER ]] && echo " --peer $PEER")\` (quick) or \`FULL=1 scripts/bench.sh\`; one case: \`CASES=<case> scripts/bench.sh\`."
 } > "$OUT"
 echo "wrote $OUT" >&2
+exit
+}

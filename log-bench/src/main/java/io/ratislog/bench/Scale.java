@@ -91,7 +91,13 @@ final class Scale implements Callable<Integer> {
     Map<Integer, Map<String, long[]>> threads = new HashMap<>();
     Map<Integer, Double> idle = cpu(pids, idleS, threads);
 
-    long[] sent = produce();
+    long[] sent = {0, 0, 0};
+    if (withLeader == partitions) {
+      sent = produce();
+    } else {
+      System.err.printf(Locale.ROOT, "scale: only %d of %d partitions have a leader: no produce; the CPU figures were"
+          + " taken while partitions were still being created%n", withLeader, partitions);
+    }
     double idleMax = idle.values().stream().mapToDouble(Double::doubleValue).max().orElse(Double.NaN);
     System.out.printf(Locale.ROOT, "RESULT kind=scale partitions=%d create_s=%.1f leaders=%d leaders_s=%.1f"
         + " baseline_cpu_pct=%s idle_cpu_pct=%s idle_cpu_max_pct=%.1f threads=%s produce_records=%d"

@@ -14,7 +14,7 @@
 # Cases: produce-p1-100 produce-p1-100-alo consume-p1-100 produce-p1-1k produce-p6-100 produce-tx-p1-100
 #        rate-p1-100 latency failover scale
 # Knobs (env): FAILOVER_KILLS (10) FAILOVER_RATE (3000 records/s) SCALE_PARTITIONS (1000) SCALE_IDLE_S (30)
-#   RATE (10000 records/s) N100 N1K NTX NRATE NLAT (record counts) KAFKA_WORK (~/.cache/ratislog-bench/kafka: Kafka's jars are fetched there once)
+#   WARMUP (1: an unreported produce first) RATE (10000 records/s) N100 N1K NTX NRATE NLAT (record counts) KAFKA_WORK (~/.cache/ratislog-bench/kafka: Kafka's jars are fetched there once)
 #   BENCH_MVN_REPO (a Maven local repository for that fetch) RATISLOG_HEAP (1g) and cluster.sh's RATISLOG_* knobs.
 #
 # Every case prints RESULT lines; the raw lines go to <report>.raw, the tools' stderr to <report>.raw.err. The
@@ -118,6 +118,12 @@ bench() {
 }
 START=$(date +%s)
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
+# JIT warm-up of the servers and the client path, not reported (Kafka's run.sh warms its brokers up too): without
+# it the first case measures cold JVMs.
+if [[ ${WARMUP:-1} == 1 ]]; then
+  bench warmup produce --topic warmup --partitions 1 --records $((N100 / 2)) --record-size 100 --delivery EXACTLY_ONCE
+  bench warmup produce --topic warmup-alo --partitions 1 --records $((N100 / 2)) --record-size 100 --delivery AT_LEAST_ONCE
+fi
 selected produce-p1-100 && bench produce-p1-100 produce --topic eo-p1-100 --partitions 1 --records $N100 --record-size 100 --delivery EXACTLY_ONCE
 selected produce-p1-100-alo && bench produce-p1-100-alo produce --topic alo-p1-100 --partitions 1 --records $N100 --record-size 100 --delivery AT_LEAST_ONCE
 if selected consume-p1-100; then
@@ -311,7 +317,8 @@ SC=$(result scale)
       echo "$(field kills "$FO") kills of the leader of a 1-partition topic (RF 3) while a producer ($(field delivery "$FO")) sends"
       echo "$(field rate "$FO") records/s of $(field size "$FO") B; after each kill the node is restarted and the next kill waits until"
       echo "it has rejoined (knows the partition's leader) plus 2 s. Recovery = from the SIGKILL to the first acknowledgement of"
-      echo "a record sent after it (nearest rank over the kills, so with 10 kills p99 = max). Target: p99 ≤ 1 s."
+      echo "a record sent after it (nearest rank over the kills, so with 10 kills p99 = max; a kill not recovered from within"
+      RT=$(field recovery_timeout_s "$FO"); echo "${RT:-60} s counts as longer than that). Target: p99 ≤ 1 s."
       echo
       echo "| recovery p50 ms | p99 ms | max ms | not recovered | records sent | acked | failed | acked but lost | duplicates |"
       echo "|---|---|---|---|---|---|---|---|---|"
@@ -334,13 +341,13 @@ SC=$(result scale)
       echo "has a leader within 60 s of the create call; idle CPU below 15 % of a core per node (utime + stime from"
       echo "/proc/PID/stat over ${SCALE_IDLE_S} s, 10 s after the last leader was elected)."
       echo
-      echo "| create call s | partitions with a leader | all leaders after s | idle CPU % of a core per node | before the topic (other topics only) | threads per node | produce $(field produce_records "$SC") records over all | failed |"
-      echo "|---|---|---|---|---|---|---|---|"
       if [[ $(field leaders "$SC") != "$(field partitions "$SC")" ]]; then
         echo "Not every partition had a leader within the create timeout (300 s): the CPU figures below were taken while"
         echo "replicas were still being created, and the produce step was skipped."
         echo
       fi
+      echo "| create call s | partitions with a leader | all leaders after s | idle CPU % of a core per node | before the topic (other topics only) | threads per node | produce $(field produce_records "$SC") records over all | failed |"
+      echo "|---|---|---|---|---|---|---|---|"
       echo "| $(field create_s "$SC") | $(field leaders "$SC") | $(field leaders_s "$SC") | $(field idle_cpu_pct "$SC") | $(field baseline_cpu_pct "$SC") | $(field threads "$SC") | $(field produce_s "$SC") s | $(field produce_failed "$SC") |"
       echo
       echo "Busiest thread groups per node while idle (digits in thread names folded to #; % of a core (threads in the group)):"
@@ -365,6 +372,13 @@ SC=$(result scale)
     echo "1 partition, 100 B, 1 MiB batches + fsync of every append: 349k-408k records/s; 1 KiB: 70-76 MB/s;"
     echo "6 partitions 100 B: 539k-589k records/s; consumer 1 partition 100 B: 1.0-1.4M records/s;"
     echo "end-to-end one in flight: p50 1 ms, p99 5-6 ms. \`scripts/bench.sh --peer kafka\` measures both in one run."
+    echo
+  fi
+  NOTES=$RATISLOG_ROOT/docs/BENCHMARKS-notes.md
+  if [[ -f $NOTES ]]; then
+    echo "## Notes (hand-written, \`docs/BENCHMARKS-notes.md\`: what limits the figures; not regenerated)"
+    echo
+    sed '1{/^# /d}' "$NOTES"
     echo
   fi
   echo "Raw result lines: \`$(basename "$RAW")\`; log-bench commands: \`$(basename "$CMDS")\`."

@@ -124,14 +124,20 @@ final class Failover implements Callable<Integer> {
     if (killsCsv != null) {
       writeKills(done, killsCsv);
     }
-    double[] rec = done.stream().filter(k -> k.recoveryMs() >= 0).mapToDouble(Kill::recoveryMs).sorted().toArray();
+    // A kill not recovered from within the timeout counts as longer than the timeout.
+    double[] rec = done.stream().mapToDouble(k -> k.recoveryMs() >= 0 ? k.recoveryMs() : Double.POSITIVE_INFINITY)
+        .sorted().toArray();
     long unrecovered = done.stream().filter(k -> k.recoveryMs() < 0).count();
-    System.out.printf(Locale.ROOT, "RESULT kind=failover kills=%d rate=%d size=%d delivery=%s recovery_p50_ms=%.0f"
-        + " recovery_p99_ms=%.0f recovery_max_ms=%.0f unrecovered=%d sent=%d acked=%d failed=%d lost=%d"
-        + " duplicates=%d%n", done.size(), rate, size, delivery, nearestRank(rec, 50), nearestRank(rec, 99),
-        rec.length == 0 ? Double.NaN : rec[rec.length - 1], unrecovered, sent, ackedCopy.cardinality(),
-        failed.get(), lost, duplicates);
+    System.out.printf(Locale.ROOT, "RESULT kind=failover kills=%d rate=%d size=%d delivery=%s recovery_p50_ms=%s"
+        + " recovery_p99_ms=%s recovery_max_ms=%s unrecovered=%d recovery_timeout_s=%d sent=%d acked=%d failed=%d"
+        + " lost=%d duplicates=%d%n", done.size(), rate, size, delivery, ms(nearestRank(rec, 50)),
+        ms(nearestRank(rec, 99)), ms(rec.length == 0 ? Double.NaN : rec[rec.length - 1]), unrecovered,
+        recoveryTimeoutS, sent, ackedCopy.cardinality(), failed.get(), lost, duplicates);
     return lost == 0 && unrecovered == 0 && done.size() == kills ? 0 : 1;
+  }
+
+  private String ms(double v) {
+    return Double.isInfinite(v) ? ">" + recoveryTimeoutS * 1000 : String.format(Locale.ROOT, "%.0f", v);
   }
 
   /** Nearest-rank percentile of sorted values (with 10 kills, p99 is the maximum). */

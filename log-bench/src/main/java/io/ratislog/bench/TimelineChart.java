@@ -14,6 +14,7 @@ import org.knowm.xchart.XYChart;
 import org.knowm.xchart.XYChartBuilder;
 import org.knowm.xchart.XYSeries;
 import org.knowm.xchart.style.Styler;
+import org.knowm.xchart.style.lines.SeriesLines;
 import org.knowm.xchart.style.markers.SeriesMarkers;
 
 /**
@@ -118,6 +119,7 @@ final class TimelineChart {
       s.setXYSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Line);
       s.setMarker(SeriesMarkers.NONE);
       s.setLineColor(kill ? KILL : OTHER);
+      s.setLineStyle(SeriesLines.SOLID);
       boolean show = kill ? !killShown : !otherShown;
       s.setShowInLegend(show);
       if (show) {

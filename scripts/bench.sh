@@ -2,83 +2,388 @@
 # Benchmarks: a local 3-node cluster (3 server JVMs) and one client JVM (log-bench) on this machine, RF 3,
 # fsync before ack (the default): the layout of ../shared/peers/ (Kafka's figures on this machine kind).
 #
-#   scripts/bench.sh            quick profile (~4 min), writes docs/BENCHMARKS.md
-#   FULL=1 scripts/bench.sh     more records per case
-#   OUT=path scripts/bench.sh   write the report elsewhere
+#   scripts/bench.sh                  quick profile (~10 min), writes docs/BENCHMARKS.md (+ docs/bench-failover.*)
+#   scripts/bench.sh --peer kafka     then, with ratislog stopped, the same workloads on Kafka
+#                                     (../shared/peers/kafka/run.sh; ~6 more min) and a side-by-side report
+#   CASES=produce-p1-100 scripts/bench.sh     (or --cases a,b) only these cases; the report then goes to
+#                                     target/bench/BENCHMARKS.md unless OUT is set
+#   FULL=1 scripts/bench.sh           more records per case
+#   OUT=path scripts/bench.sh         write the report elsewhere
+#   scripts/bench.sh --report-only    rewrite the report from the last run's files (<report>.raw, .meta, .kafka.*)
 #
-# Every case prints one RESULT line; the raw lines go to <report>.raw. The cluster is started in a temporary
-# data directory on ports 9491-9493/9591-9593 and always stopped at the end.
+# Cases: produce-p1-100 produce-p1-100-alo consume-p1-100 produce-p1-1k produce-p6-100 produce-tx-p1-100
+#        rate-p1-100 latency failover scale
+# Knobs (env): FAILOVER_KILLS (10) FAILOVER_RATE (3000 records/s) SCALE_PARTITIONS (1000) SCALE_IDLE_S (30)
+#   WARMUP (1: an unreported produce first) RATE (10000 records/s) N100 N1K NTX NRATE NLAT (record counts) KAFKA_WORK (~/.cache/ratislog-bench/kafka: Kafka's jars are fetched there once)
+#   BENCH_MVN_REPO (a Maven local repository for that fetch) RATISLOG_HEAP (1g) and cluster.sh's RATISLOG_* knobs.
+#
+# Every case prints RESULT lines; the raw lines go to <report>.raw, the tools' stderr to <report>.raw.err. The
+# cluster is started in a temporary data directory on ports 9491-9493/9591-9593 and always stopped at the end.
 set -euo pipefail
+# The whole script is one block, parsed before it runs: editing this file during a run cannot break the run.
+{
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
+
+ALL_CASES="produce-p1-100 produce-p1-100-alo consume-p1-100 produce-p1-1k produce-p6-100 produce-tx-p1-100 rate-p1-100 latency failover scale"
+PEER=""
+CASES=${CASES:-}
+REPORT_ONLY=0
+while (($#)); do
+  case $1 in
+    --peer) PEER=${2:?--peer needs a name}; shift 2 ;;
+    --peer=*) PEER=${1#--peer=}; shift ;;
+    --cases) CASES=${2:?--cases needs a list}; shift 2 ;;
+    --cases=*) CASES=${1#--cases=}; shift ;;
+    --report-only) REPORT_ONLY=1; shift ;;
+    -h|--help) sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "bench.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
+  esac
+done
+[[ -z $PEER || $PEER == kafka ]] || { echo "bench.sh: the only peer is kafka" >&2; exit 2; }
+SUBSET=0
+if [[ -n $CASES ]]; then
+  SUBSET=1
+  CASES=$(tr ',' ' ' <<< "$CASES")
+  for c in $CASES; do
+    [[ " $ALL_CASES " == *" $c "* ]] || { echo "bench.sh: unknown case $c; cases: $ALL_CASES" >&2; exit 2; }
+  done
+else
+  CASES=$ALL_CASES
+fi
+selected() { [[ " $CASES " == *" $1 "* ]]; }
+
+if [[ $SUBSET == 1 ]]; then OUT=${OUT:-$RATISLOG_ROOT/target/bench/BENCHMARKS.md}; else OUT=${OUT:-$RATISLOG_ROOT/docs/BENCHMARKS.md}; fi
+RAW="$OUT.raw"
+CMDS="$OUT.commands"
+META="$OUT.meta"
+if [[ $REPORT_ONLY == 1 ]]; then
+  [[ -f $META && -f $RAW ]] || { echo "bench.sh: no $META / $RAW to report from" >&2; exit 2; }
+  # shellcheck disable=SC1090
+  source "$META"
+else
 ratislog_ensure_built
 BENCH_TARGET="$RATISLOG_ROOT/log-bench/target"
-if [[ ! -d $BENCH_TARGET/lib ]]; then
+if [[ ! -d $BENCH_TARGET/lib || ! -f $BENCH_TARGET/classes/io/ratislog/bench/Failover.class ]]; then
   (cd "$RATISLOG_ROOT" && mvn -B -q -DskipTests package) >&2
 fi
-OUT=${OUT:-$RATISLOG_ROOT/docs/BENCHMARKS.md}
+OUT_DIR=$(cd "$(dirname "$OUT")" 2> /dev/null && pwd || { mkdir -p "$(dirname "$OUT")" && cd "$(dirname "$OUT")" && pwd; })
 FULL=${FULL:-0}
-if [[ $FULL == 1 ]]; then N100=2000000; N1K=300000; NLAT=5000; else N100=500000; N1K=100000; NLAT=2000; fi
+if [[ $FULL == 1 ]]; then D100=2000000; D1K=300000; DLAT=5000; DRATE=300000; DTX=1000000
+else D100=500000; D1K=100000; DLAT=2000; DRATE=100000; DTX=300000; fi
+N100=${N100:-$D100}; N1K=${N1K:-$D1K}; NLAT=${NLAT:-$DLAT}; NRATE=${NRATE:-$DRATE}; NTX=${NTX:-$DTX}
+RATE=${RATE:-10000}
+FAILOVER_KILLS=${FAILOVER_KILLS:-10}
+FAILOVER_RATE=${FAILOVER_RATE:-3000}
+SCALE_PARTITIONS=${SCALE_PARTITIONS:-1000}
+SCALE_IDLE_S=${SCALE_IDLE_S:-30}
 export RATISLOG_DATA; RATISLOG_DATA=$(mktemp -d /tmp/ratislog-bench.XXXXXX)
-export RATISLOG_CLIENT_PORT_BASE=9490 RATISLOG_RAFT_PORT_BASE=9590 RATISLOG_HEAP=${RATISLOG_HEAP:-1g}
+# No metrics endpoint: its ports would be one more chance to collide with another cluster on this machine.
+export RATISLOG_CLIENT_PORT_BASE=9490 RATISLOG_RAFT_PORT_BASE=9590 RATISLOG_METRICS_PORT_BASE=0
+export RATISLOG_HEAP=${RATISLOG_HEAP:-1g}
 BOOT=127.0.0.1:9491,127.0.0.1:9492,127.0.0.1:9493
-RAW="$OUT.raw"
+CLIENT_JVM="-Xms512m -Xmx2g -XX:+UseG1GC"
 cleanup() {
   "$RATISLOG_ROOT/scripts/cluster.sh" stop > /dev/null 2>&1 || true
   rm -rf "$RATISLOG_DATA"
 }
+for port in 9491 9492 9493 9591 9592 9593; do
+  if (exec 3<> "/dev/tcp/127.0.0.1/$port") 2> /dev/null; then
+    echo "bench.sh: port $port is in use on 127.0.0.1 (another cluster or bench run?); aborting" >&2
+    exit 2
+  fi
+done
 trap cleanup EXIT
-mkdir -p "$(dirname "$OUT")"
-: > "$RAW"
+: > "$RAW"; : > "$RAW.err"; : > "$CMDS"
 "$RATISLOG_ROOT/scripts/cluster.sh" start 3 >&2
+sleep 3
+for i in 1 2 3; do
+  pid=$(cat "$RATISLOG_DATA/n$i/logd.pid" 2> /dev/null || true)
+  if [[ -z $pid ]] || ! kill -0 "$pid" 2> /dev/null; then
+    echo "bench.sh: node $i did not stay up; its log:" >&2
+    tail -20 "$RATISLOG_DATA/n$i/logd.log" >&2
+    exit 3
+  fi
+done
+LOGD_JVM=$(tr '\0' '\n' < "/proc/$(cat "$RATISLOG_DATA/n1/logd.pid")/cmdline" | sed -n '2,/^-cp$/p' | grep -v '^-cp$' | tr '\n' ' ')
+
+# bench CASE log-bench-args...: runs one log-bench command, keeps its RESULT lines (tagged case=CASE).
 bench() {
-  echo "+ log-bench $*" >&2
-  "$JAVA" -Xms512m -Xmx2g -XX:+UseG1GC -cp "$BENCH_TARGET/classes:$BENCH_TARGET/lib/*" io.ratislog.bench.LogBench \
-    --bootstrap "$BOOT" "$@" 2>> "$RAW.err" | grep '^RESULT' | tee -a "$RAW" >&2 || echo "RESULT kind=failed args=$*" >> "$RAW"
+  local case=$1; shift
+  echo "+ [$case] log-bench $*" >&2
+  echo "$case log-bench --bootstrap $BOOT $*" | sed "s|$RATISLOG_DATA|\$RATISLOG_DATA|g; s|$RATISLOG_ROOT/||g" >> "$CMDS"
+  # shellcheck disable=SC2086
+  "$JAVA" $CLIENT_JVM -cp "$BENCH_TARGET/classes:$BENCH_TARGET/lib/*" io.ratislog.bench.LogBench \
+    --bootstrap "$BOOT" "$@" 2>> "$RAW.err" | grep '^RESULT' | sed "s/^RESULT /RESULT case=$case /" | tee -a "$RAW" >&2 \
+    || echo "RESULT case=$case kind=failed args=$*" >> "$RAW"
 }
 START=$(date +%s)
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
-bench produce --topic eo-p1-100 --partitions 1 --records $N100 --record-size 100 --delivery EXACTLY_ONCE
-bench produce --topic alo-p1-100 --partitions 1 --records $N100 --record-size 100 --delivery AT_LEAST_ONCE
-bench consume --topic eo-p1-100 --partitions 1 --records $N100
-bench produce --topic eo-p1-1k --partitions 1 --records $N1K --record-size 1024 --delivery EXACTLY_ONCE
-bench produce --topic eo-p6-100 --partitions 6 --records $N100 --record-size 100 --delivery EXACTLY_ONCE
-bench latency --topic lat --records $NLAT --record-size 100
+# JIT warm-up of the servers and the client path, not reported (Kafka's run.sh warms its brokers up too): without
+# it the first case measures cold JVMs.
+if [[ ${WARMUP:-1} == 1 ]]; then
+  bench warmup produce --topic warmup --partitions 1 --records $((N100 / 2)) --record-size 100 --delivery EXACTLY_ONCE
+  bench warmup produce --topic warmup-alo --partitions 1 --records $((N100 / 2)) --record-size 100 --delivery AT_LEAST_ONCE
+fi
+selected produce-p1-100 && bench produce-p1-100 produce --topic eo-p1-100 --partitions 1 --records $N100 --record-size 100 --delivery EXACTLY_ONCE
+selected produce-p1-100-alo && bench produce-p1-100-alo produce --topic alo-p1-100 --partitions 1 --records $N100 --record-size 100 --delivery AT_LEAST_ONCE
+if selected consume-p1-100; then
+  # reads the topic produce-p1-100 filled; fill it (unreported) when that case is not selected
+  selected produce-p1-100 || bench fill produce --topic eo-p1-100 --partitions 1 --records $N100 --record-size 100 --delivery EXACTLY_ONCE
+  bench consume-p1-100 consume --topic eo-p1-100 --partitions 1 --records $N100
+fi
+selected produce-p1-1k && bench produce-p1-1k produce --topic eo-p1-1k --partitions 1 --records $N1K --record-size 1024 --delivery EXACTLY_ONCE
+selected produce-p6-100 && bench produce-p6-100 produce --topic eo-p6-100 --partitions 6 --records $N100 --record-size 100 --delivery EXACTLY_ONCE
+selected produce-tx-p1-100 && bench produce-tx-p1-100 produce --topic tx-p1-100 --partitions 1 --records $NTX --record-size 100 --transactional-id bench-tx --transaction-ms 100
+selected rate-p1-100 && bench rate-p1-100 produce --topic rate-p1-100 --partitions 1 --records $NRATE --record-size 100 --delivery EXACTLY_ONCE --rate "$RATE"
+selected latency && bench latency latency --topic lat --records $NLAT --record-size 100
+if selected failover; then
+  bench failover failover --topic failover --rate "$FAILOVER_RATE" --record-size 100 --kills "$FAILOVER_KILLS" \
+    --cluster-dir "$RATISLOG_DATA" --restart-command "$RATISLOG_ROOT/scripts/cluster.sh restart {id}" \
+    --timeline "$OUT_DIR/bench-failover-timeline.csv" --kills-csv "$OUT_DIR/bench-failover-kills.csv" \
+    --png "$OUT_DIR/bench-failover.png"
+fi
+if selected scale; then
+  declare -A LOG_LINES
+  for i in 1 2 3; do LOG_LINES[$i]=$(wc -l < "$RATISLOG_DATA/n$i/logd.log"); done
+  bench scale scale --topic scale --partitions "$SCALE_PARTITIONS" --cluster-dir "$RATISLOG_DATA" --idle-s "$SCALE_IDLE_S" \
+    --clock-ticks "$(getconf CLK_TCK)"
+  # How fast each node created its replicas (PartitionReconciler logs one line per group it joined).
+  for i in 1 2 3; do
+    tail -n +$((LOG_LINES[$i] + 1)) "$RATISLOG_DATA/n$i/logd.log" | grep -h 'joined partition group' | awk -v n="$i" '
+      { split($1, dt, "T"); split(dt[2], hms, ":"); t = hms[1] * 3600 + hms[2] * 60 + hms[3]
+        if (NR == 1) first = t; last = t; c++ }
+      END { if (c > 1) printf "RESULT case=scale kind=scale-joins node=%d groups=%d span_s=%.1f per_s=%.1f\n", n, c, last - first, (c - 1) / (last - first + 1e-9) }' \
+      | tee -a "$RAW" >&2 || true
+  done
+fi
+"$RATISLOG_ROOT/scripts/cluster.sh" stop >&2 || true
 WALL=$(( $(date +%s) - START ))
 LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
 
-field() { sed -n "s/.*[ ]$1=\([^ ]*\).*/\1/p" <<< "$2"; }
-row() { # label kind-filter
-  local line; line=$(grep -E "$2" "$RAW" | head -1 || true)
-  if [[ -z $line ]]; then echo "| $1 | failed | | | | | |"; return; fi
+# ------------------------------------------------------------------------------------------ Kafka, same run
+KAFKA_RES=""
+KAFKA_WALL=""
+LOAD_AFTER_KAFKA=""
+if [[ $PEER == kafka ]]; then
+  KAFKA_RUN=$RATISLOG_ROOT/../shared/peers/kafka/run.sh
+  [[ -f $KAFKA_RUN ]] || KAFKA_RUN=/work/shared/peers/kafka/run.sh
+  KAFKA_WORK=${KAFKA_WORK:-$HOME/.cache/ratislog-bench/kafka}
+  mkdir -p "$KAFKA_WORK"
+  # kafka-tools 4.4.0 is not on Maven Central: go straight to the version run.sh falls back to.
+  KAFKA_ENV=(WORK="$KAFKA_WORK" OUT_MD="$KAFKA_WORK/RESULTS.md" KAFKA_VERSION=4.4.0 TOOLS_VERSION=4.3.1 REPS=1
+    PARTITIONS_LIST="1 6" TUNED_VARIANT=0 FSYNC_VARIANT=1 WARMUP_N=100000
+    N100=$((N100 / 2)) N1K=20000 NTX100=$((NTX / 2)) NTX1K=20000 NFSYNC100=$((N100 * 2)) NFSYNC1K=$((N1K * 2))
+    E2E_N=$NLAT RATE="$RATE" RATE_N=$NRATE TX_MS=100 DEADLINE_S=1500
+    MAVEN_OPTS="${MAVEN_OPTS:-}${BENCH_MVN_REPO:+ -Dmaven.repo.local=$BENCH_MVN_REPO}")
+  echo "+ [kafka] env ${KAFKA_ENV[*]} bash $KAFKA_RUN" >&2
+  KSTART=$(date +%s)
+  env "${KAFKA_ENV[@]}" bash "$KAFKA_RUN" >> "$RAW.err" 2>&1 || echo "kafka run failed (see $RAW.err)" >&2
+  KAFKA_WALL=$(( $(date +%s) - KSTART ))
+  KAFKA_RES=$KAFKA_WORK/results
+  [[ -f $KAFKA_RES/results.tsv ]] && cp "$KAFKA_RES/results.tsv" "$OUT.kafka.tsv" && cp "$KAFKA_RES/commands.txt" "$OUT.kafka.commands"
+  LOAD_AFTER_KAFKA=$(cut -d' ' -f1-3 /proc/loadavg)
+fi
+
+DATE=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+KAFKA_BROKER_JVM=$(cat "$KAFKA_RES/broker-jvm.txt" 2> /dev/null || echo ?)
+NPROC=$(nproc)
+ELECTION="${RATISLOG_ELECTION_TIMEOUT_MIN_MS:-1000}-${RATISLOG_ELECTION_TIMEOUT_MAX_MS:-2000} ms$([[ -z ${RATISLOG_ELECTION_TIMEOUT_MIN_MS:-} ]] && echo " (the server's default)")"
+# What the report needs besides the raw files, for --report-only.
+{ declare -p CASES SUBSET PEER FULL WALL KAFKA_WALL KAFKA_RES LOAD_BEFORE LOAD_AFTER LOAD_AFTER_KAFKA LOGD_JVM CLIENT_JVM \
+  RATE SCALE_PARTITIONS SCALE_IDLE_S RATISLOG_HEAP ELECTION KAFKA_BROKER_JVM DATE NPROC 2> /dev/null || true; } \
+  | sed 's/^declare -[-a-zA-Z]* /declare -g /' > "$META"
+fi
+
+# ------------------------------------------------------------------------------------------ report
+field() { sed -n "s/.*[ ]$1=\([^ ]*\).*/\1/p" <<< "$2" | head -1; }
+result() { grep -E "^RESULT case=$1 " "$RAW" | head -1 || true; }
+# kafka KIND PARTITIONS SIZE COLUMN: a cell of Kafka's results.tsv (first repetition)
+kafka() {
+  [[ -n $KAFKA_WALL && -f $OUT.kafka.tsv ]] || return 0
+  awk -F'\t' -v k="$1" -v p="$2" -v s="$3" -v col="$4" \
+    'NR==1{for(i=1;i<=NF;i++) c[$i]=i; next} $1==k && $2==p && $3==s && $5!="FAILED"{print $c[col]; exit}' "$OUT.kafka.tsv"
+}
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN{ if (a != "" && b != "" && b+0 > 0) printf "%.2f", a/b; else printf "-" }'; }
+fmt() { awk -v a="$1" 'BEGIN{ if (a == "") print "-"; else if (a+0 >= 100) printf "%.0f\n", a; else printf "%.3g\n", a }'; }
+ours_row() { # label case
+  local line; line=$(result "$2")
+  if ! selected "$2"; then return; fi
+  if [[ -z $line || $line == *kind=failed* ]]; then echo "| $1 | failed | | | | | |"; return; fi
   echo "| $1 | $(field rec_s "$line") | $(field mb_s "$line") | $(field p50_ms "$line") | $(field p99_ms "$line") | $(field p999_ms "$line") | $(field max_ms "$line") |"
 }
+label() { case $1 in rec_s) echo "records/s" ;; mb_s) echo "MB/s" ;; p999_ms) echo "p99.9 ms" ;; *) echo "${1//_/ }" ;; esac; }
+# side CASE LABEL METRIC(rec_s|mb_s|p50_ms|p99_ms|p999_ms) KAFKA_KIND P S KAFKA_COLUMN TARGET
+side() {
+  selected "$1" || return 0
+  local line ours k; line=$(result "$1")
+  ours=$(field "$3" "$line")
+  k=$( [[ $4 == - ]] || kafka "$4" "$5" "$6" "$7")
+  echo "| $2 | $(label "$3") | $(fmt "$ours") | $(fmt "$k") | $(ratio "$ours" "$k") | $8 |"
+}
+kafka_cmd() { # pattern: the Kafka tool command whose line matches it
+  [[ -f $OUT.kafka.commands ]] && grep -E -- "$1" "$OUT.kafka.commands" | head -1 | sed "s|127.0.0.1:29092,[^ ]*|\$BS|" || true
+}
+reproduce() { # case: the command that reproduces its row
+  echo "CASES=$1 scripts/bench.sh  # $(grep -E "^$1 " "$CMDS" | head -1 | cut -d' ' -f2-)"
+}
+FO=$(result failover)
+SC=$(result scale)
 {
   echo "# ratislog benchmarks"
   echo
-  echo "Generated by \`scripts/bench.sh\`$([[ $FULL == 1 ]] && echo " (FULL=1)") on $(date -u +%Y-%m-%dT%H:%M:%SZ) in ${WALL}s:"
-  echo "3 logd JVMs (heap $RATISLOG_HEAP) + 1 log-bench JVM on one $(nproc)-core machine, 127.0.0.1, RF 3,"
+  echo "Generated by \`scripts/bench.sh$([[ -n $PEER ]] && echo " --peer $PEER")\`$([[ $FULL == 1 ]] && echo " (FULL=1)")$([[ $SUBSET == 1 ]] && echo " (CASES=$CASES)") on $DATE; ratislog cases ${WALL}s$([[ -n $KAFKA_WALL ]] && echo ", Kafka ${KAFKA_WALL}s"):"
+  echo "3 logd JVMs (heap $RATISLOG_HEAP) + 1 log-bench JVM on one $NPROC-core machine, 127.0.0.1, RF 3,"
   echo "quorum fsync before every acknowledgement (the default). Producer: 1 MiB batches, linger 5 ms,"
   echo "1 batch in flight per partition. Latency columns of throughput rows are send-to-ack per record"
   echo "(they include client-side queueing, as Kafka's ProducerPerformance does)."
   echo
-  echo "Machine load (1/5/15 min) before: $LOAD_BEFORE, after: $LOAD_AFTER. The benchmark itself loads about"
-  echo "2-3; anything well above that means other processes shared the cores and the figures are not comparable."
+  echo "- Machine load (1/5/15 min) before: $LOAD_BEFORE, after ratislog's cases: $LOAD_AFTER$([[ -n $KAFKA_WALL ]] && echo ", after Kafka's: $LOAD_AFTER_KAFKA")."
+  echo "  The benchmark itself loads about 2-3; anything well above that means other processes shared the cores."
+  echo "- JVM flags: logd \`$LOGD_JVM\`; log-bench \`$CLIENT_JVM\`."
+  echo "- Raft election timeout: $ELECTION."
+  if [[ -n $KAFKA_WALL ]]; then
+    echo "- Kafka: \`../shared/peers/kafka/run.sh\` (kafka_2.13 4.4.0 brokers, kafka-tools 4.3.1), run by this script after"
+    echo "  ratislog's cluster was stopped, 1 repetition; brokers \`$KAFKA_BROKER_JVM\`,"
+    echo "  tools \`-Xms256m -Xmx1g -XX:+UseG1GC\`. Its raw rows: \`$(basename "$OUT").kafka.tsv\`, commands: \`$(basename "$OUT").kafka.commands\`."
+  fi
+  echo
+  if [[ -n $KAFKA_WALL ]]; then
+    echo "## Side by side (same run)"
+    echo
+    echo "ratio = ratislog / Kafka: above 1 is better for records/s and MB/s, below 1 is better for latency."
+    echo "Kafka's producer rows are its idempotent producer (acks=all) with \`batch.size=1048576 linger.ms=10\` on topics with"
+    echo "\`flush.messages=1\` (every replica fsyncs every append), the closest match to ratislog's fsync before ack;"
+    echo "its transactional row uses default batching (16 KiB, commit every 100 ms), ours 1 MiB batches."
+    echo
+    echo "| case | metric | ratislog | Kafka | ratio | target |"
+    echo "|---|---|---|---|---|---|"
+    side produce-p1-100 "produce, 1 partition, 100 B (ours exactly-once)" rec_s idempotent-bigbatch-fsync 1 100 rec_s "ratio ≥ 1.0"
+    side produce-p1-1k "produce, 1 partition, 1 KiB (ours exactly-once)" mb_s idempotent-bigbatch-fsync 1 1024 mb_s "ratio ≥ 1.0"
+    side produce-p6-100 "produce, 6 partitions, 100 B (ours exactly-once)" rec_s idempotent-bigbatch-fsync 6 100 rec_s "ratio ≥ 1.0"
+    side produce-tx-p1-100 "produce, 1 partition, 100 B, transactional, commit every 100 ms" rec_s transactional 1 100 rec_s ""
+    side consume-p1-100 "consume, 1 partition, 100 B" rec_s consume 1 100 rec_s "ratio ≥ 1.0"
+    side rate-p1-100 "produce at $RATE records/s, 100 B, send to ack" p50_ms "idempotent@${RATE}/s" 1 100 p50_ms ""
+    side rate-p1-100 "produce at $RATE records/s, 100 B, send to ack" p99_ms "idempotent@${RATE}/s" 1 100 p99_ms ""
+    side rate-p1-100 "produce at $RATE records/s, 100 B, send to ack" p999_ms "idempotent@${RATE}/s" 1 100 p999_ms ""
+    if selected latency; then
+      LAT=$(grep -E '^RESULT case=latency kind=latency-e2e' "$RAW" | head -1 || true)
+      for m in p50_ms p99_ms p999_ms; do
+        o=$(field $m "$LAT"); k=$(kafka e2e 1 100 $m)
+        echo "| one in flight, produce to consume (end to end), 100 B | $(label $m) | $(fmt "$o") | $(fmt "$k") | $(ratio "$o" "$k") | |"
+      done
+    fi
+    echo
+    echo "Kafka's EndToEndLatency reports whole milliseconds. Reproduce a ratislog row with \`CASES=<case> scripts/bench.sh\`;"
+    echo "Kafka's rows come from these tool runs (\$BS = its 3 brokers on 127.0.0.1:29092/29192/29292; topics created"
+    echo "with \`--replication-factor 3 --config min.insync.replicas=2\`, the fsync ones also \`--config flush.messages=1\`):"
+    echo
+    echo "| case | ratislog command | Kafka command |"
+    echo "|---|---|---|"
+    PP="ProducerPerformance .*--topic"
+    for pair in "produce-p1-100|$PP fsync-p1-s100-r1 " "produce-p1-1k|$PP fsync-p1-s1024-r1 " \
+        "produce-p6-100|$PP fsync-p6-s100-r1 " "produce-tx-p1-100|$PP tx-p1-s100-r1 " \
+        "consume-p1-100|ConsumerPerformance .*--topic idem-p1-s100-r1 " "rate-p1-100|$PP rate-p1-r1 " \
+        "latency|EndToEndLatency [^ ]* e2e-p1-r1 "; do
+      c=${pair%%|*}; selected "$c" || continue
+      echo "| $c | \`$(reproduce "$c")\` | \`$(kafka_cmd "${pair#*|}")\` |"
+    done
+    echo
+  fi
+  echo "## ratislog"
   echo
   echo "| case | records/s | MB/s | p50 ms | p99 ms | p99.9 ms | max ms |"
   echo "|---|---|---|---|---|---|---|"
-  row "produce, 1 partition, 100 B, exactly-once" "kind=produce delivery=EXACTLY_ONCE partitions=1 size=100 "
-  row "produce, 1 partition, 100 B, at-least-once" "kind=produce delivery=AT_LEAST_ONCE partitions=1 size=100 "
-  row "produce, 1 partition, 1 KiB, exactly-once" "kind=produce delivery=EXACTLY_ONCE partitions=1 size=1024 "
-  row "produce, 6 partitions, 100 B, exactly-once" "kind=produce delivery=EXACTLY_ONCE partitions=6 size=100 "
-  row "consume, 1 partition, 100 B" "kind=consume partitions=1 "
-  row "one in flight: produce to ack" "kind=latency-ack"
-  row "one in flight: produce to consume" "kind=latency-e2e"
+  ours_row "produce, 1 partition, 100 B, exactly-once" produce-p1-100
+  ours_row "produce, 1 partition, 100 B, at-least-once" produce-p1-100-alo
+  ours_row "produce, 1 partition, 1 KiB, exactly-once" produce-p1-1k
+  ours_row "produce, 6 partitions, 100 B, exactly-once" produce-p6-100
+  ours_row "produce, 1 partition, 100 B, transactional (commit every 100 ms)" produce-tx-p1-100
+  ours_row "produce at $RATE records/s, 1 partition, 100 B, exactly-once" rate-p1-100
+  ours_row "consume, 1 partition, 100 B" consume-p1-100
+  if selected latency; then
+    for k in ack e2e; do
+      line=$(grep -E "^RESULT case=latency kind=latency-$k" "$RAW" | head -1 || true)
+      label=$([[ $k == ack ]] && echo "one in flight: produce to ack" || echo "one in flight: produce to consume")
+      echo "| $label |  |  | $(field p50_ms "$line") | $(field p99_ms "$line") | $(field p999_ms "$line") | $(field max_ms "$line") |"
+    done
+  fi
   echo
-  echo "Kafka 4.4 on this machine kind (../shared/peers/kafka/RESULTS.md, measured on another day, NOT in this run):"
-  echo "1 partition, 100 B, 1 MiB batches + fsync of every append: 349k-408k records/s; 1 KiB: 70-76 MB/s;"
-  echo "6 partitions 100 B: 539k-589k records/s; consumer 1 partition 100 B: 1.0-1.4M records/s;"
-  echo "end-to-end one in flight: p50 1 ms, p99 5-6 ms. A same-run comparison (\`--peer kafka\`) is still to do."
-  echo
-  echo "Raw result lines: \`$(basename "$RAW")\`. Reproduce: \`scripts/bench.sh\` (quick) or \`FULL=1 scripts/bench.sh\`."
+  if selected failover; then
+    echo "## Failover: kill -9 of the partition leader under load"
+    echo
+    if [[ -z $FO || $FO == *kind=failed* ]]; then
+      echo "failed (see \`$(basename "$RAW").err\`)"
+    else
+      echo "$(field kills "$FO") kills of the leader of a 1-partition topic (RF 3) while a producer ($(field delivery "$FO")) sends"
+      echo "$(field rate "$FO") records/s of $(field size "$FO") B; after each kill the node is restarted and the next kill waits until"
+      echo "it has rejoined (knows the partition's leader) plus 2 s. Recovery = from the SIGKILL to the first acknowledgement of"
+      echo "a record sent after it (nearest rank over the kills, so with 10 kills p99 = max; a kill not recovered from within"
+      RT=$(field recovery_timeout_s "$FO"); echo "${RT:-60} s counts as longer than that). Target: p99 ≤ 1 s."
+      echo
+      echo "| recovery p50 ms | p99 ms | max ms | not recovered | records sent | acked | failed | acked but lost | duplicates |"
+      echo "|---|---|---|---|---|---|---|---|---|"
+      echo "| $(field recovery_p50_ms "$FO") | $(field recovery_p99_ms "$FO") | $(field recovery_max_ms "$FO") | $(field unrecovered "$FO") | $(field sent "$FO") | $(field acked "$FO") | $(field failed "$FO") | $(field lost "$FO") | $(field duplicates "$FO") |"
+      echo
+      echo "Per kill: \`bench-failover-kills.csv\`; timeline (acked records/s and send-to-ack latency per 250 ms, kills):"
+      echo "\`bench-failover-timeline.csv\`. Reproduce: \`$(reproduce failover)\`."
+      echo
+      echo "![failover timeline](bench-failover.png)"
+    fi
+    echo
+  fi
+  if selected scale; then
+    echo "## Scale: $SCALE_PARTITIONS partitions on 3 nodes"
+    echo
+    if [[ -z $SC || $SC == *kind=failed* ]]; then
+      echo "failed (see \`$(basename "$RAW").err\`)"
+    else
+      echo "One topic of $(field partitions "$SC") partitions (RF 3: every node holds a replica of each). Targets: every partition"
+      echo "has a leader within 60 s of the create call; idle CPU below 15 % of a core per node (utime + stime from"
+      echo "/proc/PID/stat over ${SCALE_IDLE_S} s, 10 s after the last leader was elected)."
+      echo
+      if [[ $(field leaders "$SC") != "$(field partitions "$SC")" ]]; then
+        echo "Not every partition had a leader within the create timeout (300 s): the CPU figures below were taken while"
+        echo "replicas were still being created, and the produce step was skipped."
+        echo
+      fi
+      echo "| create call s | partitions with a leader | all leaders after s | idle CPU % of a core per node | before the topic (other topics only) | threads per node | produce $(field produce_records "$SC") records over all | failed |"
+      echo "|---|---|---|---|---|---|---|---|"
+      echo "| $(field create_s "$SC") | $(field leaders "$SC") | $(field leaders_s "$SC") | $(field idle_cpu_pct "$SC") | $(field baseline_cpu_pct "$SC") | $(field threads "$SC") | $(field produce_s "$SC") s | $(field produce_failed "$SC") |"
+      echo
+      echo "Busiest thread groups per node while idle (digits in thread names folded to #; % of a core (threads in the group)):"
+      echo
+      for i in 1 2 3; do
+        echo "- n$i: $(grep -E "^RESULT case=scale kind=scale-threads node=$i " "$RAW" | while read -r l; do
+          printf '%s %s %% (%s), ' "\`$(field name "$l")\`" "$(field cpu_pct "$l")" "$(field threads "$l")"; done | sed 's/, $//')"
+      done
+      echo
+      echo "Replica creation per node (one \`joined partition group\` log line each; the reconciler adds groups one at a time):"
+      grep -E '^RESULT case=scale kind=scale-joins' "$RAW" | while read -r l; do
+        echo "n$(field node "$l"): $(field groups "$l") groups in $(field span_s "$l") s ($(field per_s "$l")/s);"
+      done | tr '\n' ' '
+      echo
+      echo
+      echo "Reproduce: \`$(reproduce scale)\`."
+    fi
+    echo
+  fi
+  if [[ -z $KAFKA_WALL ]]; then
+    echo "Kafka 4.4 on this machine kind (../shared/peers/kafka/RESULTS.md, measured on another day, NOT in this run):"
+    echo "1 partition, 100 B, 1 MiB batches + fsync of every append: 349k-408k records/s; 1 KiB: 70-76 MB/s;"
+    echo "6 partitions 100 B: 539k-589k records/s; consumer 1 partition 100 B: 1.0-1.4M records/s;"
+    echo "end-to-end one in flight: p50 1 ms, p99 5-6 ms. \`scripts/bench.sh --peer kafka\` measures both in one run."
+    echo
+  fi
+  NOTES=$RATISLOG_ROOT/docs/BENCHMARKS-notes.md
+  if [[ -f $NOTES ]]; then
+    echo "## Notes (hand-written, \`docs/BENCHMARKS-notes.md\`: what limits the figures; not regenerated)"
+    echo
+    sed '1{/^# /d}' "$NOTES"
+    echo
+  fi
+  echo "Raw result lines: \`$(basename "$RAW")\`; log-bench commands: \`$(basename "$CMDS")\`."
+  echo "Reproduce all: \`scripts/bench.sh$([[ -n $PEER ]] && echo " --peer $PEER")\` (quick) or \`FULL=1 scripts/bench.sh\`; one case: \`CASES=<case> scripts/bench.sh\`."
 } > "$OUT"
 echo "wrote $OUT" >&2
+exit
+}

@@ -18,6 +18,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
 import org.HdrHistogram.Histogram;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -31,10 +32,13 @@ import picocli.CommandLine.Option;
  *   <li>{@code produce}: unthrottled (or rate-limited) producer; records/s, MB/s, send→ack latency.</li>
  *   <li>{@code consume}: reads a topic the produce step filled; records/s, MB/s.</li>
  *   <li>{@code latency}: one record in flight; produce→ack and produce→consume (end-to-end) latency.</li>
+ *   <li>{@code failover}: steady load while the partition leader is killed with SIGKILL, repeatedly
+ *       ({@link Failover}).</li>
+ *   <li>{@code scale}: many partitions: time to elect their leaders, idle CPU per node ({@link Scale}).</li>
  * </ul>
  */
 @Command(name = "log-bench", mixinStandardHelpOptions = true, subcommands = {
-    LogBench.Produce.class, LogBench.Consume.class, LogBench.Latency.class})
+    LogBench.Produce.class, LogBench.Consume.class, LogBench.Latency.class, Failover.class, Scale.class})
 public final class LogBench {
   @Option(names = "--bootstrap", defaultValue = "127.0.0.1:9091", scope = CommandLine.ScopeType.INHERIT)
   String bootstrap;
@@ -66,6 +70,9 @@ public final class LogBench {
     @Option(names = "--delivery", defaultValue = "EXACTLY_ONCE") DeliveryMode delivery;
     @Option(names = "--rate", defaultValue = "0", description = "records/s, 0 = unthrottled") long rate;
     @Option(names = "--outstanding", defaultValue = "200000", description = "unacknowledged records at most") int outstanding;
+    @Option(names = "--transactional-id", description = "send in transactions with this id") String transactionalId;
+    @Option(names = "--transaction-ms", defaultValue = "100", description = "commit every this many ms (with --transactional-id)")
+    long transactionMs;
 
     @Override
     public Integer call() throws Exception {
@@ -75,21 +82,39 @@ public final class LogBench {
       Histogram h = new Histogram(TimeUnit.MINUTES.toMicros(10), 3);
       ProducerConfig cfg = ProducerConfig.builder(parent.bootstrap).batchSizeBytes(batchBytes).lingerMs(lingerMs)
           .maxInFlightPerPartition(inFlight).delivery(delivery).bufferMemoryBytes(256L * 1024 * 1024)
-          .deliveryTimeoutMs(120_000).build();
+          .deliveryTimeoutMs(120_000).transactionalId(transactionalId).build();
       Semaphore window = new Semaphore(outstanding);
       AtomicLong failed = new AtomicLong();
       long start;
       long end;
+      boolean txn = transactionalId != null;
+      long commits = 0;
       try (Producer p = new Producer(cfg)) {
         // Warm-up: metadata, the session, JIT of the client path.
+        if (txn) {
+          p.beginTransaction();
+        }
         p.send(new ProducerRecord(topic, 0, null, payload(size, 0))).get(60, TimeUnit.SECONDS);
+        if (txn) {
+          p.commitTransaction();
+          p.beginTransaction();
+        }
         start = System.nanoTime();
+        long nextCommit = start + TimeUnit.MILLISECONDS.toNanos(transactionMs);
         for (long i = 0; i < records; i++) {
           if (rate > 0) {
+            // Open loop: record i is due at start + i / rate (sleeping, not spinning: the client shares the cores).
             long due = start + i * 1_000_000_000L / rate;
-            while (System.nanoTime() < due) {
-              Thread.onSpinWait();
+            long wait;
+            while ((wait = due - System.nanoTime()) > 0) {
+              LockSupport.parkNanos(wait);
             }
+          }
+          if (txn && System.nanoTime() >= nextCommit) {
+            p.commitTransaction();
+            commits++;
+            p.beginTransaction();
+            nextCommit = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(transactionMs);
           }
           window.acquire();
           long t0 = System.nanoTime();
@@ -106,13 +131,19 @@ public final class LogBench {
             window.release();
           });
         }
-        p.flush();
+        if (txn) {
+          p.commitTransaction();
+          commits++;
+        } else {
+          p.flush();
+        }
         end = System.nanoTime();
       }
       double secs = (end - start) / 1e9;
-      System.out.printf(Locale.ROOT, "RESULT kind=produce delivery=%s partitions=%d size=%d records=%d failed=%d"
-          + " rec_s=%.0f mb_s=%.2f %s%n", delivery, partitions, size, records, failed.get(), records / secs,
-          records * (double) size / secs / 1e6, pct(h));
+      String mode = txn ? "TRANSACTIONAL" : delivery.name();
+      System.out.printf(Locale.ROOT, "RESULT kind=produce delivery=%s partitions=%d size=%d rate=%d records=%d failed=%d"
+          + " rec_s=%.0f mb_s=%.2f %s%s%n", mode, partitions, size, rate, records, failed.get(), records / secs,
+          records * (double) size / secs / 1e6, pct(h), txn ? " commits=" + commits : "");
       return failed.get() == 0 ? 0 : 1;
     }
   }
@@ -171,6 +202,8 @@ public final class LogBench {
         c.assign(List.of(tp));
         p.send(new ProducerRecord(topic, 0, null, payload(size, 0))).get(60, TimeUnit.SECONDS);
         c.seekToEnd(List.of(tp));
+        // Resolve the end now: a lazy seekToEnd resolved by the first poll would skip record 0 (sent before it).
+        c.position(tp);
         for (int i = 0; i < records; i++) {
           long t0 = System.nanoTime();
           p.send(new ProducerRecord(topic, 0, null, payload(size, i))).get(30, TimeUnit.SECONDS);
@@ -179,6 +212,10 @@ public final class LogBench {
           long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
           while (got == 0 && System.nanoTime() < deadline) {
             got = c.poll(Duration.ofMillis(1000)).size();
+          }
+          if (got != 1) {
+            System.err.printf(Locale.ROOT, "latency: record %d: %d records consumed (expected 1), position %d%n", i, got,
+                c.position(tp));
           }
           e2e.recordValue((System.nanoTime() - t0) / 1000);
         }

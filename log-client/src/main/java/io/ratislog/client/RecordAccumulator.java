@@ -37,7 +37,13 @@ final class RecordAccumulator {
 
   private static final class PartitionQueue {
     final ArrayDeque<ProducerBatch> batches = new ArrayDeque<>();
-    int inFlight;
+    /**
+     * Batches drained, in send order, from the oldest still incomplete one on: a batch that completed behind an
+     * incomplete one keeps its slot. So no batch is sent more than {@code maxInFlight} batches after one whose
+     * answer is still missing (say, lost): the partition's dedup window (the last 5 batches of a session) still
+     * holds that one when it is resent.
+     */
+    final ArrayDeque<ProducerBatch> inFlight = new ArrayDeque<>();
   }
 
   RecordAccumulator(long batchSizeBytes, long lingerMs, long deliveryTimeoutMs, int maxInFlight) {
@@ -93,7 +99,7 @@ final class RecordAccumulator {
       long wait = Long.MAX_VALUE;
       boolean force = flushesInProgress > 0 || closing;
       for (PartitionQueue q : queues.values()) {
-        while (q.inFlight < maxInFlight && !q.batches.isEmpty()) {
+        while (q.inFlight.size() < maxInFlight && !q.batches.isEmpty()) {
           ProducerBatch head = q.batches.peekFirst();
           boolean full = head.sealed || q.batches.size() > 1;
           long lingerLeft = head.createdNanos + lingerNanos - nowNanos;
@@ -101,7 +107,7 @@ final class RecordAccumulator {
             q.batches.pollFirst();
             head.sealed = true;
             head.drained = true;
-            q.inFlight++;
+            q.inFlight.addLast(head);
             ready.add(head);
           } else {
             wait = Math.min(wait, lingerLeft);
@@ -145,11 +151,13 @@ final class RecordAccumulator {
       PartitionQueue q = queues.get(b.tp);
       if (q != null) {
         if (b.drained) {
-          q.inFlight--;
+          while (!q.inFlight.isEmpty() && !incomplete.contains(q.inFlight.peekFirst())) {
+            q.inFlight.pollFirst();
+          }
         } else {
           q.batches.remove(b);
         }
-        if (q.inFlight == 0 && q.batches.isEmpty()) {
+        if (q.inFlight.isEmpty() && q.batches.isEmpty()) {
           queues.remove(b.tp);
         }
       }
@@ -223,7 +231,7 @@ final class RecordAccumulator {
     lock.lock();
     try {
       PartitionQueue q = queues.get(tp);
-      return q == null ? 0 : q.inFlight;
+      return q == null ? 0 : q.inFlight.size();
     } finally {
       lock.unlock();
     }

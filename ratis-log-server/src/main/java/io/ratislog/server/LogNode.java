@@ -190,6 +190,9 @@ public final class LogNode implements Closeable {
         .addService(ServerInterceptors.intercept(MalformedRequests.lenient(groupService.bindService()), chain))
         .addService(ServerInterceptors.intercept(MalformedRequests.lenient(txnService.bindService()), chain))
         .maxInboundMessageSize(config.maxBatchBytes() + 1024 * 1024)
+        // A connection's window holds several batches: pipelined batches of a producer arrive without waiting
+        // for window updates (the default, 1 MiB, holds less than one large batch).
+        .flowControlWindow(Math.max(8 * 1024 * 1024, 2 * config.maxBatchBytes()))
         .permitKeepAliveTime(10, TimeUnit.SECONDS)
         .permitKeepAliveWithoutCalls(true)
         .build()

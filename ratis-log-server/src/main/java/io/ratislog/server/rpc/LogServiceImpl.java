@@ -56,8 +56,12 @@ public final class LogServiceImpl extends LogServiceGrpc.LogServiceImplBase {
   private static final Logger LOG = LoggerFactory.getLogger(LogServiceImpl.class);
   private static final int DEFAULT_FETCH_BYTES = 1024 * 1024;
   private static final int MAX_FETCH_BYTES = 64 * 1024 * 1024;
-  /** How long a pipelined batch waits for its predecessor before it is proposed anyway. */
-  private static final long SEQUENCE_HOLD_MS = 100;
+  /**
+   * How long a pipelined batch waits for its predecessor before it is proposed anyway. A producer's batches travel
+   * as concurrent HTTP/2 streams, so a later one can arrive whole well before an earlier one on a loaded node;
+   * proposing it then earns a sequence gap and the resend of it and of every batch behind it.
+   */
+  private static final long SEQUENCE_HOLD_MS = 1_000;
 
   private final NodeConfig config;
   private final RaftServer server;

@@ -72,7 +72,9 @@ final class Mutator {
   private static byte[] unknownField(SplittableRandom r) {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     int wire = r.nextInt(6);
-    writeVarint(out, ((1 + r.nextInt(1 << 20)) << 3) | wire);
+    // Sometimes the highest field number protobuf allows (servers tend to reserve it for markers).
+    int field = r.nextInt(8) == 0 ? (1 << 29) - 1 : 1 + r.nextInt(1 << 20);
+    writeVarint(out, ((long) field << 3) | wire);
     byte[] payload = new byte[r.nextInt(16)];
     r.nextBytes(payload);
     if (wire == 2) {

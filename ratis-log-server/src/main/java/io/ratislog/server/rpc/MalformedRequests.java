@@ -23,9 +23,14 @@ import java.io.InputStream;
  * <p>{@link #lenient} swaps each method's request parser for one that, when decoding fails, hands on a marker: an
  * empty request carrying the failure in unknown field {@value #MARKER_FIELD} (the highest field number protobuf
  * allows, never part of the protocol); {@link #INTERCEPTOR}, outermost, answers every marked request.
+ *
+ * <p>A client may send that field number itself, in any wire type: the marker's payload starts with a random
+ * per-process {@link #NONCE}, so only a marker this node's parser made refuses a request; any other field
+ * {@value #MARKER_FIELD} is an ordinary unknown field and ignored.
  */
 public final class MalformedRequests {
   public static final int MARKER_FIELD = 536_870_911;
+  private static final ByteString NONCE = randomNonce();
 
   /** Refuses marked (undecodable) requests; install it as the outermost interceptor. */
   public static final ServerInterceptor INTERCEPTOR = new ServerInterceptor() {
@@ -64,10 +69,21 @@ public final class MalformedRequests {
 
   /** Why a request did not decode, or null when it did. */
   static String problem(Object request) {
-    if (request instanceof Message m && m.getUnknownFields().hasField(MARKER_FIELD)) {
-      return m.getUnknownFields().getField(MARKER_FIELD).getLengthDelimitedList().get(0).toStringUtf8();
+    if (!(request instanceof Message m) || !m.getUnknownFields().hasField(MARKER_FIELD)) {
+      return null;
+    }
+    for (ByteString payload : m.getUnknownFields().getField(MARKER_FIELD).getLengthDelimitedList()) {
+      if (payload.startsWith(NONCE)) {
+        return payload.substring(NONCE.size()).toStringUtf8();
+      }
     }
     return null;
+  }
+
+  private static ByteString randomNonce() {
+    byte[] nonce = new byte[16];
+    new java.security.SecureRandom().nextBytes(nonce);
+    return ByteString.copyFrom(nonce);
   }
 
   /** The service with lenient request parsers (see the class comment). */
@@ -124,7 +140,7 @@ public final class MalformedRequests {
             + "'s request: " + why;
         Message marker = ((Message) delegate.getMessagePrototype()).toBuilder()
             .setUnknownFields(UnknownFieldSet.newBuilder().addField(MARKER_FIELD, UnknownFieldSet.Field.newBuilder()
-                .addLengthDelimited(ByteString.copyFromUtf8(text)).build()).build())
+                .addLengthDelimited(NONCE.concat(ByteString.copyFromUtf8(text))).build()).build())
             .build();
         return (Q) marker;
       }

@@ -216,6 +216,23 @@ public final class Admin implements AutoCloseable {
   }
 
   /**
+   * Takes the next step of replacing a metadata voter by a registered node (see
+   * {@link io.ratislog.proto.ReplaceMetadataVoterRequest}); call again until the response is done. Stateless
+   * on the cluster's side: calling again after an interruption resumes.
+   *
+   * @param from the voter to replace
+   * @param to   the registered node that takes its vote
+   * @return the metadata leader's answer: done, or the step under way, with the group's members and progress
+   * @throws RatislogException e.g. UNKNOWN_NODE, NOT_ENOUGH_REPLICAS (no caught-up majority), INVALID_REQUEST
+   */
+  public io.ratislog.proto.ReplaceMetadataVoterResponse replaceMetadataVoter(int from, int to) {
+    io.ratislog.proto.ReplaceMetadataVoterRequest req = io.ratislog.proto.ReplaceMetadataVoterRequest.newBuilder()
+        .setFromNode(from).setToNode(to).build();
+    return conn.callAdmin("ReplaceMetadataVoter(" + from + " -> " + to + ")", s -> s.replaceMetadataVoter(req),
+        io.ratislog.proto.ReplaceMetadataVoterResponse::getError, false, timeoutMs);
+  }
+
+  /**
    * Starts moving a partition to new replicas (the first is the preferred leader). The same set in
    * another order moves only the preferred leader and leadership.
    *

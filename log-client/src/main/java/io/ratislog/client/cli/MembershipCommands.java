@@ -10,6 +10,7 @@ import io.ratislog.proto.ErrorCode;
 import io.ratislog.proto.NodeStatus;
 import io.ratislog.proto.PartitionMove;
 import io.ratislog.proto.RemoveNodeResponse;
+import io.ratislog.proto.ReplaceMetadataVoterResponse;
 import io.ratislog.proto.ReplicaProgress;
 import java.io.PrintWriter;
 import java.time.Duration;
@@ -94,9 +95,10 @@ final class MembershipCommands {
     }
   }
 
-  /** {@code logctl cluster remove-node ID [--drain]}. */
+  /** {@code logctl cluster remove-node ID [--drain] [--replace-with N]}. */
   @Command(name = "remove-node", mixinStandardHelpOptions = true,
-      description = "Unregister a node; refused while it holds replicas or a metadata vote, unless --drain moves them first.")
+      description = "Unregister a node; refused while it holds replicas (unless --drain moves them first) or a metadata"
+          + " vote (unless --replace-with hands the vote to another registered node, then drains).")
   static final class RemoveNode implements Callable<Integer> {
     @ParentCommand
     LogCtl.ClusterCommand parent;
@@ -106,6 +108,10 @@ final class MembershipCommands {
     int id;
     @Option(names = "--drain", description = "Reassign the node's replicas to other nodes first, showing progress.")
     boolean drain;
+    @Option(names = "--replace-with", paramLabel = "N",
+        description = "The node is a metadata voter: make registered node N vote instead (once N caught up; leadership"
+            + " moves first if the node leads), then drain and remove it. Run again to resume after an interruption.")
+    Integer replaceWith;
     @Option(names = "--timeout-ms", defaultValue = "600000", description = "Give up waiting after this long (default 600000).")
     long timeoutMs;
 
@@ -114,6 +120,10 @@ final class MembershipCommands {
       LogCtl root = parent.root;
       try (Admin admin = admin(root, bootstrap, timeoutMs)) {
         long deadline = System.nanoTime() + Duration.ofMillis(timeoutMs).toNanos();
+        if (replaceWith != null) {
+          replaceVoter(admin, root.out, id, replaceWith, deadline, timeoutMs);
+          drain = true;
+        }
         String lastLine = "";
         while (true) {
           RemoveNodeResponse r = admin.removeNode(id, drain);
@@ -136,6 +146,29 @@ final class MembershipCommands {
           sleep(1_000);
         }
       }
+    }
+  }
+
+  /** Steps the replacement of metadata voter {@code from} by {@code to} until done, printing each new step. */
+  static void replaceVoter(Admin admin, PrintWriter out, int from, int to, long deadline, long timeoutMs) {
+    String lastLine = "";
+    while (true) {
+      ReplaceMetadataVoterResponse r = admin.replaceMetadataVoter(from, to);
+      String line = "metadata voter " + from + " -> " + to + ": " + r.getStep() + "; voters " + r.getVotersList()
+          + ", listeners " + r.getListenersList();
+      if (!line.equals(lastLine)) {
+        out.println(line);
+        out.flush();
+        lastLine = line;
+      }
+      if (r.getDone()) {
+        return;
+      }
+      if (System.nanoTime() - deadline > 0) {
+        throw new RatislogException(ErrorCode.TIMEOUT, "node " + to + " does not vote in place of node " + from + " after "
+            + timeoutMs + " ms (last step: " + r.getStep() + "); run the command again to resume");
+      }
+      sleep(POLL_MS);
     }
   }
 

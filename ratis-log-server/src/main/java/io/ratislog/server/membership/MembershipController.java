@@ -38,6 +38,8 @@ import org.slf4j.LoggerFactory;
  *   <li>on each partition leader: take the next step of the partition's reassignment
  *       ({@link ReassignmentDriver}).</li>
  * </ul>
+ * On request, the metadata leader also takes the steps of replacing a metadata voter
+ * ({@link #replaceMetadataVoter}). Configuration changes of the metadata group go one at a time.
  * Every duty is level-triggered (it compares what is with what should be), so a leader change or a restart
  * in the middle of a step is harmless: the next leader carries on.
  */
@@ -61,7 +63,9 @@ public final class MembershipController implements Closeable {
   private volatile boolean closed;
   private CompletableFuture<?> registering = CompletableFuture.completedFuture(null);
   private long nextRegisterMs;
+  /** The metadata configuration change in flight (listener sync or voter replacement); guarded by {@code this}. */
   private CompletableFuture<?> metadataConfChange = CompletableFuture.completedFuture(null);
+  private final MetadataVoterReplacement voterReplacement;
 
   public MembershipController(NodeConfig config, MetadataState metadata, RaftServer server, MetadataClient metadataClient,
                               ClusterNodes nodes, String storageId) {
@@ -72,6 +76,8 @@ public final class MembershipController implements Closeable {
     this.nodes = nodes;
     this.storageId = storageId;
     this.driver = new ReassignmentDriver(server, nodes, metadataClient);
+    this.voterReplacement = new MetadataVoterReplacement(server, metadata, nodes, this::proposeMetadataConf,
+        to -> driver.transferLeadership(GroupIds.metadata(), to));
     this.thread = new Thread(this::run, "membership-" + config.nodeId());
     this.thread.setDaemon(true);
   }
@@ -86,6 +92,34 @@ public final class MembershipController implements Closeable {
       pending = true;
       signal.notifyAll();
     }
+  }
+
+  /**
+   * Takes the next step of replacing metadata voter {@code from} by registered node {@code to}, when this node
+   * leads the metadata group (else NOT_LEADER); see {@link MetadataVoterReplacement}. Call again until done.
+   */
+  public CompletableFuture<io.ratislog.proto.ReplaceMetadataVoterResponse> replaceMetadataVoter(int from, int to) {
+    return voterReplacement.step(from, to);
+  }
+
+  private synchronized boolean metadataConfChangeInFlight() {
+    return !metadataConfChange.isDone();
+  }
+
+  /** Proposes a configuration of the metadata group unless another one of ours is still in flight. */
+  private synchronized CompletableFuture<RaftClientReply> proposeMetadataConf(SetConfigurationRequest.Arguments args) {
+    if (!metadataConfChange.isDone()) {
+      return CompletableFuture.failedFuture(new IllegalStateException("another metadata configuration change is under way"));
+    }
+    CompletableFuture<RaftClientReply> f;
+    try {
+      f = server.setConfigurationAsync(new SetConfigurationRequest(clientId, server.getId(), GroupIds.metadata(),
+          callIds.incrementAndGet(), args));
+    } catch (IOException e) {
+      f = CompletableFuture.failedFuture(e);
+    }
+    metadataConfChange = f;
+    return f;
   }
 
   /** What the reassignment of this group is doing, as this node (its leader) last saw it. */
@@ -148,7 +182,7 @@ public final class MembershipController implements Closeable {
 
   /** On the metadata leader: registered nodes that neither vote nor listen become listeners; unregistered listeners go. */
   private void syncMetadataListeners() {
-    if (!metadata.registrySeeded() || !metadataConfChange.isDone()) {
+    if (!metadata.registrySeeded() || metadataConfChangeInFlight()) {
       return;
     }
     RaftServer.Division d;
@@ -190,20 +224,16 @@ public final class MembershipController implements Closeable {
       return;
     }
     LOG.info("metadata group: listeners become {}", listeners.stream().map(p -> p.getId().toString()).toList());
+    // Compare-and-set: a voter replacement committed since this pass read the configuration must not be undone.
     SetConfigurationRequest.Arguments args = SetConfigurationRequest.Arguments.newBuilder()
+        .setServersInCurrentConf(voters).setListenersInCurrentConf(new ArrayList<>(conf.getCurrentPeers(RaftPeerRole.LISTENER)))
         .setServersInNewConf(voters).setListenersInNewConf(listeners)
-        .setMode(SetConfigurationRequest.Mode.SET_UNCONDITIONALLY).build();
-    try {
-      CompletableFuture<RaftClientReply> f = server.setConfigurationAsync(new SetConfigurationRequest(clientId, server.getId(),
-          GroupIds.metadata(), callIds.incrementAndGet(), args));
-      metadataConfChange = f.whenComplete((r, t) -> {
-        if (t != null || !r.isSuccess()) {
-          LOG.info("metadata listener change did not complete ({}); retrying", t != null ? t.toString() : r.getException());
-        }
-      });
-    } catch (IOException e) {
-      LOG.info("metadata listener change refused: {}", e.toString());
-    }
+        .setMode(SetConfigurationRequest.Mode.COMPARE_AND_SET).build();
+    proposeMetadataConf(args).whenComplete((r, t) -> {
+      if (t != null || !r.isSuccess()) {
+        LOG.info("metadata listener change did not complete ({}); retrying", t != null ? t.toString() : r.getException());
+      }
+    });
   }
 
   private void driveReassignments() {

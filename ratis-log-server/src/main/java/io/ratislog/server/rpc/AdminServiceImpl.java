@@ -3,6 +3,8 @@ package io.ratislog.server.rpc;
 import io.grpc.ManagedChannel;
 import io.grpc.stub.StreamObserver;
 import io.ratislog.proto.AclBinding;
+import io.ratislog.proto.ReplaceMetadataVoterRequest;
+import io.ratislog.proto.ReplaceMetadataVoterResponse;
 import io.ratislog.proto.AddAclRequest;
 import io.ratislog.proto.AddAclResponse;
 import io.ratislog.proto.AdminServiceGrpc;
@@ -333,6 +335,12 @@ public final class AdminServiceImpl extends AdminServiceGrpc.AdminServiceImplBas
   public void removeNode(RemoveNodeRequest request, StreamObserver<RemoveNodeResponse> out) {
     membershipRpc.removeNode(request, metadataRoles().voters()).whenComplete((r, t) -> reply(out, t == null ? r
         : RemoveNodeResponse.newBuilder().setError(Errors.of(ErrorCode.INTERNAL_ERROR, t.toString())).build()));
+  }
+
+  @Override
+  public void replaceMetadataVoter(ReplaceMetadataVoterRequest request, StreamObserver<ReplaceMetadataVoterResponse> out) {
+    membershipRpc.replaceMetadataVoter(request).whenComplete((r, t) -> reply(out, t == null ? r
+        : ReplaceMetadataVoterResponse.newBuilder().setError(Errors.of(ErrorCode.INTERNAL_ERROR, t.toString())).build()));
   }
 
   @Override

@@ -89,8 +89,8 @@ final class MembershipRpc {
     int id = r.getNodeId();
     if (metadataVoters.contains(id)) {
       return done(RemoveNodeResponse.newBuilder().setError(Errors.of(ErrorCode.NODE_IN_USE, "node " + id
-          + " votes in the metadata group " + metadataVoters + ": it cannot be removed (replacing a metadata voter is "
-          + "not supported yet)")).build());
+          + " votes in the metadata group " + metadataVoters + ": replace its vote first (logctl cluster remove-node " + id
+          + " --replace-with NODE)")).build());
     }
     List<PartitionMove> underWay = movesInvolving(id);
     if (!r.getDrain() || (underWay.isEmpty() && !holdsReplicas(id))) {
@@ -115,6 +115,12 @@ final class MembershipRpc {
       all.addAll(started);
       return RemoveNodeResponse.newBuilder().setError(Errors.NONE).setRemoved(false).addAllMoves(all).build();
     });
+  }
+
+  /** One step of replacing a metadata voter (on the metadata leader; NOT_LEADER elsewhere). */
+  CompletableFuture<io.ratislog.proto.ReplaceMetadataVoterResponse> replaceMetadataVoter(
+      io.ratislog.proto.ReplaceMetadataVoterRequest r) {
+    return membership.replaceMetadataVoter(r.getFromNode(), r.getToNode());
   }
 
   CompletableFuture<ReassignPartitionResponse> reassign(ReassignPartitionRequest r) {

@@ -35,7 +35,8 @@ import java.util.List;
  * CommitOffset, ResetOffsets   READ group + READ topic
  * FetchCommittedOffset         DESCRIBE group + DESCRIBE topic
  * AlterTopicConfig             ALTER topic          DescribeReassignment      DESCRIBE topic
- * AddNode, RemoveNode, ReassignPartition                ALTER cluster
+ * AddNode, RemoveNode, ReassignPartition,               ALTER cluster
+ *   ReplaceMetadataVoter
  * AddPartitionsToTxn           DESCRIBE on each topic (the batches themselves need WRITE, the offsets READ)
  * TxnOffsetCommit              READ group + READ topic   EndTxn              WRITE on some topic
  * ListTransactions             DESCRIBE cluster
@@ -118,7 +119,7 @@ public final class RequestRights {
       case "DescribeTopic" -> one(topic(((DescribeTopicRequest) r).getName(), AclOperation.DESCRIBE));
       case "ListTopics" -> new FilteredList();
       case "DescribeCluster", "ListAcls" -> one(cluster(AclOperation.DESCRIBE));
-      case "AddAcl", "RemoveAcl", "AddNode", "RemoveNode", "ReassignPartition" -> one(cluster(AclOperation.ALTER));
+      case "AddAcl", "RemoveAcl", "AddNode", "RemoveNode", "ReassignPartition", "ReplaceMetadataVoter" -> one(cluster(AclOperation.ALTER));
       case "AlterTopicConfig" -> one(topic(((io.ratislog.proto.AlterTopicConfigRequest) r).getName(), AclOperation.ALTER));
       case "DescribeReassignment" -> one(topic(((io.ratislog.proto.DescribeReassignmentRequest) r).getTopic(),
           AclOperation.DESCRIBE));

@@ -9,6 +9,7 @@
 #                                     target/bench/BENCHMARKS.md unless OUT is set
 #   FULL=1 scripts/bench.sh           more records per case
 #   OUT=path scripts/bench.sh         write the report elsewhere
+#   KEEP_DATA=1 scripts/bench.sh      keep the nodes' data and logs (logd.log) for a look afterwards
 #   scripts/bench.sh --report-only    rewrite the report from the last run's files (<report>.raw, .meta, .kafka.*)
 #
 # Cases: produce-p1-100 produce-p1-100-alo consume-p1-100 produce-p1-1k produce-p6-100 produce-tx-p1-100
@@ -84,7 +85,7 @@ BOOT=127.0.0.1:9491,127.0.0.1:9492,127.0.0.1:9493
 CLIENT_JVM="-Xms512m -Xmx2g -XX:+UseG1GC"
 cleanup() {
   "$RATISLOG_ROOT/scripts/cluster.sh" stop > /dev/null 2>&1 || true
-  rm -rf "$RATISLOG_DATA"
+  if [[ ${KEEP_DATA:-0} == 1 ]]; then echo "bench.sh: nodes' data and logs kept in $RATISLOG_DATA" >&2; else rm -rf "$RATISLOG_DATA"; fi
 }
 for port in 9491 9492 9493 9591 9592 9593; do
   if (exec 3<> "/dev/tcp/127.0.0.1/$port") 2> /dev/null; then
@@ -187,7 +188,7 @@ fi
 DATE=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 KAFKA_BROKER_JVM=$(cat "$KAFKA_RES/broker-jvm.txt" 2> /dev/null || echo ?)
 NPROC=$(nproc)
-ELECTION="${RATISLOG_ELECTION_TIMEOUT_MIN_MS:-1000}-${RATISLOG_ELECTION_TIMEOUT_MAX_MS:-2000} ms$([[ -z ${RATISLOG_ELECTION_TIMEOUT_MIN_MS:-} ]] && echo " (the server's default)")"
+ELECTION="${RATISLOG_ELECTION_TIMEOUT_MIN_MS:-300}-${RATISLOG_ELECTION_TIMEOUT_MAX_MS:-600} ms$([[ -z ${RATISLOG_ELECTION_TIMEOUT_MIN_MS:-} ]] && echo " (the server's default)")"
 # What the report needs besides the raw files, for --report-only.
 { declare -p CASES SUBSET PEER FULL WALL KAFKA_WALL KAFKA_RES LOAD_BEFORE LOAD_AFTER LOAD_AFTER_KAFKA LOGD_JVM CLIENT_JVM \
   RATE SCALE_PARTITIONS SCALE_IDLE_S RATISLOG_HEAP ELECTION KAFKA_BROKER_JVM DATE NPROC 2> /dev/null || true; } \
@@ -316,7 +317,8 @@ SC=$(result scale)
     else
       echo "$(field kills "$FO") kills of the leader of a 1-partition topic (RF 3) while a producer ($(field delivery "$FO")) sends"
       echo "$(field rate "$FO") records/s of $(field size "$FO") B; after each kill the node is restarted and the next kill waits until"
-      echo "it has rejoined (knows the partition's leader) plus 2 s. Recovery = from the SIGKILL to the first acknowledgement of"
+      echo "it has rejoined (knows the partition's leader) and its replica is in sync (the leader reports it caught up), plus 2 s."
+      echo "Recovery = from the SIGKILL to the first acknowledgement of"
       echo "a record sent after it (nearest rank over the kills, so with 10 kills p99 = max; a kill not recovered from within"
       RT=$(field recovery_timeout_s "$FO"); echo "${RT:-60} s counts as longer than that). Target: p99 ≤ 1 s."
       echo

@@ -34,7 +34,9 @@ import picocli.CommandLine.Option;
  * Failover under load: a steady, rate-limited producer writes to a 1-partition topic while the partition's
  * current leader process is killed with SIGKILL, again and again. After each kill the killed node is started
  * again (with {@code --restart-command}) and the next kill waits until it has rejoined (it knows the
- * partition's leader) and a settle time has passed.
+ * partition's leader), its replica is in sync again (the leader reports it caught up: otherwise the next kill
+ * would leave one live replica that cannot commit until it caught up, which measures catch-up, not failover) and
+ * a settle time has passed.
  *
  * <p>Per kill it measures the <em>recovery time</em>: from the SIGKILL until the first acknowledgement of a
  * record sent after it. At the end it reads the whole partition back and checks that every acknowledged record
@@ -66,7 +68,7 @@ final class Failover implements Callable<Integer> {
   @Option(names = "--kills-csv", description = "per-kill CSV to write") Path killsCsv;
 
   /** One kill and what followed it. */
-  record Kill(int n, int node, long pid, double atS, double recoveryMs, int newLeader, double rejoinS) {}
+  record Kill(int n, int node, long pid, double atS, double recoveryMs, int newLeader, double rejoinS, double inSyncS) {}
 
   private final BitSet acked = new BitSet();
   private final AtomicLong failed = new AtomicLong();
@@ -238,10 +240,13 @@ final class Failover implements Callable<Integer> {
     awaitRejoin(cluster, leader);
     long rejoined = System.nanoTime();
     timeline.event(rejoined, "rejoined-n" + leader);
-    Kill k = new Kill(n, leader, pid, timeline.seconds(t0), recoveryMs, newLeader, (rejoined - restartAt) / 1e9);
+    awaitInSync(leader);
+    long inSync = System.nanoTime();
+    Kill k = new Kill(n, leader, pid, timeline.seconds(t0), recoveryMs, newLeader, (rejoined - restartAt) / 1e9,
+        (inSync - restartAt) / 1e9);
     System.err.printf(Locale.ROOT, "kill %d: node %d (pid %d) at %.1f s, produce recovered after %.0f ms,"
-        + " new leader %d, rejoined %.1f s after restart%n", n, leader, pid, k.atS(), recoveryMs, newLeader,
-        k.rejoinS());
+        + " new leader %d, rejoined %.1f s and in sync %.1f s after restart%n", n, leader, pid, k.atS(), recoveryMs,
+        newLeader, k.rejoinS(), k.inSyncS());
     killNs = Long.MAX_VALUE;
     TimeUnit.MILLISECONDS.sleep(settleMs);
     return k;
@@ -280,6 +285,26 @@ final class Failover implements Callable<Integer> {
       TimeUnit.MILLISECONDS.sleep(250);
     }
     throw new IllegalStateException("node " + id + " did not rejoin within " + rejoinTimeoutS + " s");
+  }
+
+  /** Waits until the partition's leader reports node {@code id}'s replica caught up (a voter near its commit index). */
+  private void awaitInSync(int id) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(rejoinTimeoutS);
+    try (Admin admin = Admin.create(parent.bootstrap, Duration.ofSeconds(5))) {
+      while (System.nanoTime() < deadline) {
+        try {
+          boolean caughtUp = admin.describeReassignment(topic, 0).getProgressList().stream()
+              .anyMatch(p -> p.getNodeId() == id && p.getRole().equals("VOTER") && p.getCaughtUp());
+          if (caughtUp) {
+            return;
+          }
+        } catch (RuntimeException notYet) {
+          // no leader right now
+        }
+        TimeUnit.MILLISECONDS.sleep(250);
+      }
+    }
+    throw new IllegalStateException("node " + id + "'s replica was not in sync within " + rejoinTimeoutS + " s");
   }
 
   /** Reads the partition from the start: {lost acked records, records read more than once}. */
@@ -323,10 +348,10 @@ final class Failover implements Callable<Integer> {
       Files.createDirectories(file.getParent());
     }
     try (PrintWriter w = new PrintWriter(Files.newBufferedWriter(file, StandardCharsets.UTF_8))) {
-      w.println("kill,node,pid,t_kill_s,recovery_ms,new_leader,rejoin_after_restart_s");
+      w.println("kill,node,pid,t_kill_s,recovery_ms,new_leader,rejoin_after_restart_s,in_sync_after_restart_s");
       for (Kill k : kills) {
-        w.printf(Locale.ROOT, "%d,%d,%d,%.3f,%.1f,%d,%.1f%n", k.n(), k.node(), k.pid(), k.atS(), k.recoveryMs(),
-            k.newLeader(), k.rejoinS());
+        w.printf(Locale.ROOT, "%d,%d,%d,%.3f,%.1f,%d,%.1f,%.1f%n", k.n(), k.node(), k.pid(), k.atS(), k.recoveryMs(),
+            k.newLeader(), k.rejoinS(), k.inSyncS());
       }
     }
   }

@@ -396,10 +396,13 @@ public final class Producer implements AutoCloseable {
         conn.onLeaderUnknown(b.tp);
         // A transport failure may have happened after the server appended the batch.
         retry = config.retries() && RetryPolicy.isRetriable(e);
+        // Unreachable (connection refused or reset: a node down): the leadership moves. Slow (deadline): back off.
+        delayMs = e.transportStatus() == io.grpc.Status.Code.UNAVAILABLE || e.transportStatus() == io.grpc.Status.Code.CANCELLED
+            ? RetryPolicy.leaderChangeBackoffMs(b.attempts) : RetryPolicy.backoffMs(b.attempts);
       } else {
         retry = retriableServerError(b, e.code());
+        delayMs = RetryPolicy.backoffMs(b.attempts);
       }
-      delayMs = RetryPolicy.backoffMs(b.attempts);
     } else {
       ErrorCode code = resp.getError().getCode();
       if (code == ErrorCode.NONE) {
@@ -407,7 +410,8 @@ public final class Producer implements AutoCloseable {
         return;
       }
       e = new RatislogException(code, resp.getError().getMessage());
-      delayMs = RetryPolicy.backoffMs(b.attempts);
+      delayMs = code == ErrorCode.NOT_LEADER || code == ErrorCode.LEADER_NOT_AVAILABLE
+          ? RetryPolicy.leaderChangeBackoffMs(b.attempts) : RetryPolicy.backoffMs(b.attempts);
       if (code == ErrorCode.NOT_LEADER) {
         boolean hinted = conn.onNotLeader(b.tp, resp.hasLeader() ? resp.getLeader() : null);
         if (hinted && b.notLeaderStreak++ == 0) {

@@ -65,4 +65,14 @@ class RetryPolicyTest {
     assertEquals(1000, RetryPolicy.backoffMs(1000));
     assertEquals(50, RetryPolicy.backoffMs(0));
   }
+
+  @Test
+  void leaderChangeBackoffDoublesUpTo200Ms() {
+    assertEquals(20, RetryPolicy.leaderChangeBackoffMs(1));
+    assertEquals(40, RetryPolicy.leaderChangeBackoffMs(2));
+    assertEquals(160, RetryPolicy.leaderChangeBackoffMs(4));
+    assertEquals(200, RetryPolicy.leaderChangeBackoffMs(5));
+    assertEquals(200, RetryPolicy.leaderChangeBackoffMs(1000));
+    assertEquals(20, RetryPolicy.leaderChangeBackoffMs(0));
+  }
 }

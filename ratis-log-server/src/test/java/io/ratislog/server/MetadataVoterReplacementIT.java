@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.ratislog.client.Admin;
 import io.ratislog.client.Producer;
 import io.ratislog.client.RatislogException;
@@ -31,9 +33,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Replacing a metadata voter: a node added at runtime takes the vote of the metadata leader (leadership moves
- * first), started through the Admin API and finished by {@code logctl cluster remove-node ID --replace-with N}
- * (resuming what the first call began), which then drains and unregisters the old node. The new voter really
+ * Replacing a metadata voter: a node added at runtime ({@code logctl -o json cluster add-node}) takes the vote of
+ * the metadata leader (leadership moves first), started through the Admin API and finished by
+ * {@code logctl -o json cluster remove-node ID --replace-with N} (resuming what the first call began), which then
+ * drains and unregisters the old node. The new voter really
  * votes: with the old node gone and one more old voter stopped, the two voters left (one of them the new node)
  * still elect a leader, create a topic, and every acknowledged record is read back.
  */
@@ -53,7 +56,14 @@ class MetadataVoterReplacementIT {
       }
 
       int added = c.prepareNode();
-      admin.addNode(added, "127.0.0.1", c.raftPort(added), c.clientPort(added), false);
+      Run add = logctl(c, "-o", "json", "cluster", "add-node", String.valueOf(added),
+          "127.0.0.1:" + c.raftPort(added) + ":" + c.clientPort(added));
+      assertEquals(0, add.exit, add.out + add.err);
+      JsonNode addDoc = onlyDocument(add.out);
+      assertEquals(added, addDoc.get("node_id").asInt());
+      assertEquals(added, addDoc.get("start_settings").get("node.id").asInt());
+      assertEquals(3, addDoc.get("start_settings").get("metadata.voters").asInt());
+      assertTrue(add.err.contains("node " + added + " registered"), "progress on stderr: " + add.err);
       c.start(added);
       await("node " + added + " listens to the metadata group", 30_000, () -> {
         NodeStatus s = status(admin, added);
@@ -78,17 +88,39 @@ class MetadataVoterReplacementIT {
       assertFalse(first.getDone(), first.toString());
       assertEquals(Set.of(1, 2, 3), voters(admin), "voters unchanged by the first step: " + first.getStep());
 
-      // The command resumes, swaps the vote, drains the old node and removes it.
-      Run run = logctl(c, "cluster", "remove-node", String.valueOf(replaced), "--replace-with", String.valueOf(added),
-          "--timeout-ms", "120000");
+      // The command resumes, swaps the vote, drains the old node and removes it (progress on stderr with -o json).
+      Run run = logctl(c, "-o", "json", "cluster", "remove-node", String.valueOf(replaced), "--replace-with",
+          String.valueOf(added), "--timeout-ms", "120000");
       assertEquals(0, run.exit, run.out + run.err);
-      assertTrue(run.out.contains("node " + added + " votes in place of node " + replaced), run.out);
-      assertTrue(run.out.contains("node " + replaced + " removed"), run.out);
+      assertTrue(run.err.contains("node " + added + " votes in place of node " + replaced), run.err);
+      assertTrue(run.err.contains("node " + replaced + " removed"), run.err);
+      JsonNode removed = onlyDocument(run.out);
+      assertTrue(removed.get("removed").asBoolean());
+      assertTrue(removed.get("metadata_voter_replacement").get("done").asBoolean());
+      assertFalse(removed.get("metadata_voter_replacement").get("voters").toString().contains(String.valueOf(replaced)));
+      assertEquals(2, removed.get("moves").size(), "both partitions moved off node " + replaced + ": " + removed);
       Set<Integer> expected = new TreeSet<>(Set.of(1, 2, 3, added));
       expected.remove(replaced);
       assertEquals(expected, voters(admin));
       assertTrue(status(admin, replaced) == null, "node " + replaced + " is unregistered");
       admin.describeTopic("v").partitions().forEach(pt -> assertFalse(pt.replicas().contains(replaced), pt.toString()));
+      JsonNode addedAcl = onlyDocument(logctl(c, "-o", "json", "acl", "add", "--principal", "alice", "--topic", "v",
+          "--operation", "READ").out);
+      assertEquals("alice", addedAcl.get("added").get("principal").asText());
+      JsonNode acls = onlyDocument(logctl(c, "-o", "json", "acl", "list").out);
+      assertEquals(1, acls.size(), acls.toString());
+      assertEquals("TOPIC", acls.get(0).get("resource_type").asText());
+      assertTrue(onlyDocument(logctl(c, "-o", "json", "acl", "remove", "--principal", "alice", "--topic", "v",
+          "--operation", "READ").out).get("removed").asBoolean());
+      JsonNode status = onlyDocument(logctl(c, "-o", "json", "partition", "status", "v", "0").out);
+      assertEquals(3, status.get("voters").size(), status.toString());
+      assertTrue(status.get("voters").toString().contains(String.valueOf(added)), status.toString());
+      assertEquals(3, status.get("progress").size(), status.toString());
+      Run transfer = logctl(c, "-o", "json", "partition", "transfer-leader", "v", "1", "--to", String.valueOf(added));
+      assertEquals(0, transfer.exit, transfer.out + transfer.err);
+      JsonNode moved = onlyDocument(transfer.out);
+      assertEquals(added, moved.get("leader").asInt(), moved.toString());
+      assertEquals(added, moved.get("replicas").get(0).asInt(), "the new node is v-1's preferred leader: " + moved);
 
       // Stop the removed node and one more old voter: the remaining old voter and the new one are a majority.
       c.stop(replaced);
@@ -122,6 +154,12 @@ class MetadataVoterReplacementIT {
   }
 
   private record Run(int exit, String out, String err) {
+  }
+
+  /** Stdout of a {@code -o json} command: exactly one JSON document, on one line. */
+  private static JsonNode onlyDocument(String out) throws Exception {
+    assertEquals(1, out.lines().count(), "one line on stdout: " + out);
+    return new ObjectMapper().readTree(out);
   }
 
   private static Run logctl(MiniCluster c, String... args) {

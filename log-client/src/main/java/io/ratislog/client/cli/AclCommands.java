@@ -112,7 +112,11 @@ final class AclCommands implements Callable<Integer> {
       try (Admin admin = parent.admin(bootstrap, timeoutMs)) {
         admin.addAcl(b);
       }
-      parent.root.out.println("added: " + format(b));
+      if (parent.root.json()) {
+        parent.root.out.print(JsonOutput.write(java.util.Map.of("added", JsonOutput.acl(b))));
+      } else {
+        parent.root.out.println("added: " + format(b));
+      }
       return 0;
     }
   }
@@ -135,7 +139,14 @@ final class AclCommands implements Callable<Integer> {
       try (Admin admin = parent.admin(bootstrap, timeoutMs)) {
         removed = admin.removeAcl(b);
       }
-      parent.root.out.println((removed > 0 ? "removed: " : "no such binding: ") + format(b));
+      if (parent.root.json()) {
+        java.util.Map<String, Object> m = new java.util.LinkedHashMap<>();
+        m.put("removed", removed > 0);
+        m.put("binding", JsonOutput.acl(b));
+        parent.root.out.print(JsonOutput.write(m));
+      } else {
+        parent.root.out.println((removed > 0 ? "removed: " : "no such binding: ") + format(b));
+      }
       return removed > 0 ? 0 : LogCtl.EXIT_ERROR;
     }
   }
@@ -156,6 +167,10 @@ final class AclCommands implements Callable<Integer> {
       List<AclBinding> list;
       try (Admin admin = parent.admin(bootstrap, timeoutMs)) {
         list = admin.listAcls(principal);
+      }
+      if (parent.root.json()) {
+        parent.root.out.print(JsonOutput.write(JsonOutput.aclList(list)));
+        return 0;
       }
       parent.root.out.println("PRINCIPAL  PERMISSION  OPERATION  RESOURCE  PATTERN");
       for (AclBinding b : list) {

@@ -5,9 +5,14 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.ratislog.client.GroupAdmin;
 import io.ratislog.client.PartitionInfo;
 import io.ratislog.client.TopicDescription;
+import io.ratislog.proto.AclBinding;
 import io.ratislog.proto.DescribeClusterResponse;
+import io.ratislog.proto.DescribeReassignmentResponse;
 import io.ratislog.proto.GroupSummary;
 import io.ratislog.proto.NodeStatus;
+import io.ratislog.proto.PartitionMove;
+import io.ratislog.proto.ReplaceMetadataVoterResponse;
+import io.ratislog.proto.ReplicaProgress;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
@@ -18,7 +23,8 @@ import java.util.TreeMap;
 /**
  * The {@code --output json} forms of logctl's listings: one JSON document per command, on one line, with
  * snake_case keys and {@code null} for unknown values (no leader, nothing committed). Field names are part of
- * logctl's interface for scripts; add fields, do not rename them.
+ * logctl's interface for scripts; add fields, do not rename them. Long operations (membership changes) print
+ * their progress lines on stderr in JSON mode and one document with the outcome on stdout.
  */
 public final class JsonOutput {
   private static final ObjectMapper MAPPER = new ObjectMapper();
@@ -127,5 +133,91 @@ public final class JsonOutput {
     }
     m.put("nodes", out);
     return m;
+  }
+
+  /** {@code {"principal", "permission", "operation", "resource_type", "resource_name", "pattern_type"}}. */
+  public static Map<String, Object> acl(AclBinding b) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("principal", b.getPrincipal());
+    m.put("permission", b.getPermission().name());
+    m.put("operation", b.getOperation().name());
+    m.put("resource_type", b.getResourceType().name());
+    m.put("resource_name", b.getResourceName());
+    m.put("pattern_type", b.getPatternType().name());
+    return m;
+  }
+
+  /** {@code [acl, ...]} (see {@link #acl}). */
+  public static List<Object> aclList(List<AclBinding> bindings) {
+    List<Object> out = new ArrayList<>();
+    bindings.forEach(b -> out.add(acl(b)));
+    return out;
+  }
+
+  /** {@code {"topic", "partition", "from_replicas", "to_replicas"}}. */
+  public static Map<String, Object> move(PartitionMove mv) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("topic", mv.getTopic());
+    m.put("partition", mv.getPartition());
+    m.put("from_replicas", mv.getFromReplicasList());
+    m.put("to_replicas", mv.getToReplicasList());
+    return m;
+  }
+
+  /** {@code [move, ...]} (see {@link #move}). */
+  public static List<Object> moves(List<PartitionMove> moves) {
+    List<Object> out = new ArrayList<>();
+    moves.forEach(mv -> out.add(move(mv)));
+    return out;
+  }
+
+  /**
+   * A partition as its leader sees it: {@code {"topic", "partition", "replicas", "target_replicas" (empty when no
+   * move is under way), "leader" (null when unknown), "voters", "listeners", "leader_commit_index", "step",
+   * "progress": [{"node_id", "role", "commit_index" (null when unknown), "caught_up"}]}}.
+   */
+  public static Map<String, Object> reassignment(String topic, int partition, DescribeReassignmentResponse r) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("topic", topic);
+    m.put("partition", partition);
+    m.put("replicas", r.getReplicasList());
+    m.put("target_replicas", r.getTargetReplicasList());
+    m.put("leader", r.hasLeader() && r.getLeader().getId() > 0 ? r.getLeader().getId() : null);
+    m.put("voters", r.getVotersList());
+    m.put("listeners", r.getListenersList());
+    m.put("leader_commit_index", r.getLeaderCommitIndex());
+    m.put("step", r.getStep());
+    m.put("progress", progress(r.getProgressList()));
+    return m;
+  }
+
+  /**
+   * The metadata group after a voter replacement step: {@code {"from_node", "to_node", "done", "step", "voters",
+   * "listeners", "leader_commit_index", "progress": [...]}} (progress as in {@link #reassignment}).
+   */
+  public static Map<String, Object> voterReplacement(int from, int to, ReplaceMetadataVoterResponse r) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("from_node", from);
+    m.put("to_node", to);
+    m.put("done", r.getDone());
+    m.put("step", r.getStep());
+    m.put("voters", r.getVotersList());
+    m.put("listeners", r.getListenersList());
+    m.put("leader_commit_index", r.getLeaderCommitIndex());
+    m.put("progress", progress(r.getProgressList()));
+    return m;
+  }
+
+  private static List<Object> progress(List<ReplicaProgress> list) {
+    List<Object> out = new ArrayList<>();
+    for (ReplicaProgress p : list) {
+      Map<String, Object> pm = new LinkedHashMap<>();
+      pm.put("node_id", p.getNodeId());
+      pm.put("role", p.getRole());
+      pm.put("commit_index", p.getCommitIndex() < 0 ? null : p.getCommitIndex());
+      pm.put("caught_up", p.getCaughtUp());
+      out.add(pm);
+    }
+    return out;
   }
 }

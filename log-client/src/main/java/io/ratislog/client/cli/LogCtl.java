@@ -79,8 +79,9 @@ public final class LogCtl implements Callable<Integer> {
 
   @Option(names = {"-o", "--output"}, paramLabel = "FORMAT", defaultValue = "table",
       scope = CommandLine.ScopeType.INHERIT,
-      description = "table (for people, the default) or json (one JSON document, for scripts) for listings and"
-          + " descriptions: topic list|describe|create|alter, group list|describe, cluster status.")
+      description = "table (for people, the default) or json (one JSON document, for scripts) for listings,"
+          + " descriptions and changes: topic list|describe|create|alter, group list|describe, cluster status|add-node|"
+          + "remove-node, partition reassign|transfer-leader|status, acl add|remove|list (progress goes to stderr).")
   String output = "table";
   @Mixin
   SecurityOptions security = new SecurityOptions();

@@ -16,7 +16,9 @@ import java.io.PrintWriter;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.StringJoiner;
 import java.util.concurrent.Callable;
 import java.util.stream.Collectors;
@@ -73,9 +75,10 @@ final class MembershipCommands {
       String host = address.substring(0, mid);
       int raftPort = port(address.substring(mid + 1, last));
       int clientPort = port(address.substring(last + 1));
+      PrintWriter progress = progress(root);
       try (Admin admin = admin(root, bootstrap, timeoutMs)) {
         List<PartitionMove> moves = admin.addNode(id, host, raftPort, clientPort, rebalance);
-        root.out.printf("node %d registered at %s%n", id, address);
+        progress.printf("node %d registered at %s%n", id, address);
         DescribeClusterResponse c = admin.describeCluster();
         StringJoiner peers = new StringJoiner(",");
         long voters = c.getNodesList().stream().filter(NodeStatus::getMetadataVoter).count();
@@ -84,12 +87,26 @@ final class MembershipCommands {
             .forEach(n -> peers.add(n.getNode().getId() + "=" + n.getNode().getHost() + ":" + n.getRaftPort() + ":"
                 + n.getNode().getClientPort()));
         peers.add(id + "=" + address);
-        root.out.printf("start it with: node.id=%d peers=%s metadata.voters=%d%n", id, peers, Math.max(1, voters));
+        long metadataVoters = Math.max(1, voters);
+        progress.printf("start it with: node.id=%d peers=%s metadata.voters=%d%n", id, peers, metadataVoters);
+        List<Map<String, Object>> moved = List.of();
         if (!moves.isEmpty()) {
-          root.out.printf("moving %d replica(s) onto node %d%n", moves.size(), id);
-          awaitMoves(admin, root.out, moves, timeoutMs);
+          progress.printf("moving %d replica(s) onto node %d%n", moves.size(), id);
+          moved = awaitMoves(admin, progress, moves, timeoutMs);
         }
-        root.out.flush();
+        progress.flush();
+        if (root.json()) {
+          Map<String, Object> settings = new LinkedHashMap<>();
+          settings.put("node.id", id);
+          settings.put("peers", peers.toString());
+          settings.put("metadata.voters", metadataVoters);
+          Map<String, Object> m = new LinkedHashMap<>();
+          m.put("node_id", id);
+          m.put("address", address);
+          m.put("start_settings", settings);
+          m.put("moves", moved);
+          root.out.print(JsonOutput.write(m));
+        }
       }
       return 0;
     }
@@ -118,26 +135,38 @@ final class MembershipCommands {
     @Override
     public Integer call() {
       LogCtl root = parent.root;
+      PrintWriter progress = progress(root);
       try (Admin admin = admin(root, bootstrap, timeoutMs)) {
         long deadline = System.nanoTime() + Duration.ofMillis(timeoutMs).toNanos();
+        ReplaceMetadataVoterResponse replaced = null;
         if (replaceWith != null) {
-          replaceVoter(admin, root.out, id, replaceWith, deadline, timeoutMs);
+          replaced = replaceVoter(admin, progress, id, replaceWith, deadline, timeoutMs);
           drain = true;
         }
+        Map<String, PartitionMove> moves = new LinkedHashMap<>();
         String lastLine = "";
         while (true) {
           RemoveNodeResponse r = admin.removeNode(id, drain);
+          r.getMovesList().forEach(mv -> moves.putIfAbsent(mv.getTopic() + "-" + mv.getPartition(), mv));
           if (r.getRemoved()) {
-            root.out.printf("node %d removed%n", id);
-            root.out.flush();
+            progress.printf("node %d removed%n", id);
+            progress.flush();
+            if (root.json()) {
+              Map<String, Object> m = new LinkedHashMap<>();
+              m.put("node_id", id);
+              m.put("removed", true);
+              m.put("metadata_voter_replacement", replaced == null ? null : JsonOutput.voterReplacement(id, replaceWith, replaced));
+              m.put("moves", JsonOutput.moves(new ArrayList<>(moves.values())));
+              root.out.print(JsonOutput.write(m));
+            }
             return 0;
           }
           String line = "draining node " + id + ": " + r.getMovesCount() + " move(s) under way"
               + (r.getMovesCount() == 0 ? "" : ": " + r.getMovesList().stream().map(MembershipCommands::describe)
                   .collect(Collectors.joining("; ")));
           if (!line.equals(lastLine)) {
-            root.out.println(line);
-            root.out.flush();
+            progress.println(line);
+            progress.flush();
             lastLine = line;
           }
           if (System.nanoTime() - deadline > 0) {
@@ -150,7 +179,8 @@ final class MembershipCommands {
   }
 
   /** Steps the replacement of metadata voter {@code from} by {@code to} until done, printing each new step. */
-  static void replaceVoter(Admin admin, PrintWriter out, int from, int to, long deadline, long timeoutMs) {
+  static ReplaceMetadataVoterResponse replaceVoter(Admin admin, PrintWriter out, int from, int to, long deadline,
+                                                  long timeoutMs) {
     String lastLine = "";
     while (true) {
       ReplaceMetadataVoterResponse r = admin.replaceMetadataVoter(from, to);
@@ -162,7 +192,7 @@ final class MembershipCommands {
         lastLine = line;
       }
       if (r.getDone()) {
-        return;
+        return r;
       }
       if (System.nanoTime() - deadline > 0) {
         throw new RatislogException(ErrorCode.TIMEOUT, "node " + to + " does not vote in place of node " + from + " after "
@@ -211,12 +241,18 @@ final class MembershipCommands {
     @Override
     public Integer call() {
       LogCtl root = parent.root;
+      PrintWriter progress = progress(root);
       try (Admin admin = admin(root, bootstrap, timeoutMs)) {
         PartitionMove m = admin.reassignPartition(topic, partition, replicas);
-        root.out.println("reassigning " + describe(m));
-        root.out.flush();
-        if (!noWait) {
-          awaitMoves(admin, root.out, List.of(m), timeoutMs);
+        progress.println("reassigning " + describe(m));
+        progress.flush();
+        List<Map<String, Object>> done = noWait ? List.of() : awaitMoves(admin, progress, List.of(m), timeoutMs);
+        if (root.json()) {
+          Map<String, Object> out = new LinkedHashMap<>();
+          out.put("move", JsonOutput.move(m));
+          out.put("done", !noWait);
+          out.put("state", done.isEmpty() ? null : done.get(0));
+          root.out.print(JsonOutput.write(out));
         }
       }
       return 0;
@@ -243,6 +279,7 @@ final class MembershipCommands {
     @Override
     public Integer call() {
       LogCtl root = parent.root;
+      PrintWriter progress = progress(root);
       try (Admin admin = admin(root, bootstrap, timeoutMs)) {
         TopicDescription t = admin.describeTopic(topic);
         if (partition < 0 || partition >= t.partitionCount()) {
@@ -257,15 +294,18 @@ final class MembershipCommands {
         order.add(to);
         p.replicas().stream().filter(id -> id != to).forEach(order::add);
         PartitionMove m = admin.reassignPartition(topic, partition, order);
-        root.out.println("preferred leader of " + topic + "-" + partition + ": " + describe(m));
-        root.out.flush();
-        awaitMoves(admin, root.out, List.of(m), timeoutMs);
+        progress.println("preferred leader of " + topic + "-" + partition + ": " + describe(m));
+        progress.flush();
+        awaitMoves(admin, progress, List.of(m), timeoutMs);
         long deadline = System.nanoTime() + Duration.ofMillis(timeoutMs).toNanos();
         while (true) {
           DescribeReassignmentResponse r = admin.describeReassignment(topic, partition);
           if (r.getLeader().getId() == to) {
-            root.out.printf("leader of %s-%d is node %d%n", topic, partition, to);
-            root.out.flush();
+            progress.printf("leader of %s-%d is node %d%n", topic, partition, to);
+            progress.flush();
+            if (root.json()) {
+              root.out.print(JsonOutput.write(JsonOutput.reassignment(topic, partition, r)));
+            }
             return 0;
           }
           if (System.nanoTime() - deadline > 0) {
@@ -297,7 +337,9 @@ final class MembershipCommands {
     public Integer call() {
       LogCtl root = parent.root;
       try (Admin admin = admin(root, bootstrap, timeoutMs)) {
-        root.out.println(progressLine(topic, partition, admin.describeReassignment(topic, partition)));
+        DescribeReassignmentResponse r = admin.describeReassignment(topic, partition);
+        root.out.print(root.json() ? JsonOutput.write(JsonOutput.reassignment(topic, partition, r))
+            : progressLine(topic, partition, r) + System.lineSeparator());
         root.out.flush();
       }
       return 0;
@@ -306,9 +348,14 @@ final class MembershipCommands {
 
   // ------------------------------------------------------------------ helpers
 
-  /** Polls each move until the partition's replicas are its target, printing a line whenever its state changes. */
-  static void awaitMoves(Admin admin, PrintWriter out, List<PartitionMove> moves, long timeoutMs) {
+  /**
+   * Polls each move until the partition's replicas are its target, printing a line whenever its state changes.
+   *
+   * @return the final state of each moved partition, in the order the moves completed ({@link JsonOutput#reassignment})
+   */
+  static List<Map<String, Object>> awaitMoves(Admin admin, PrintWriter out, List<PartitionMove> moves, long timeoutMs) {
     long deadline = System.nanoTime() + Duration.ofMillis(timeoutMs).toNanos();
+    List<Map<String, Object>> done = new ArrayList<>();
     List<PartitionMove> left = new ArrayList<>(moves);
     List<String> lastLines = new ArrayList<>();
     left.forEach(m -> lastLines.add(""));
@@ -334,12 +381,13 @@ final class MembershipCommands {
           out.printf("%s-%d: done, replicas %s, leader %d%n", m.getTopic(), m.getPartition(), r.getReplicasList(),
               r.getLeader().getId());
           out.flush();
+          done.add(JsonOutput.reassignment(m.getTopic(), m.getPartition(), r));
           left.remove(i);
           lastLines.remove(i);
         }
       }
       if (left.isEmpty()) {
-        return;
+        return done;
       }
       if (System.nanoTime() - deadline > 0) {
         throw new RatislogException(ErrorCode.TIMEOUT, left.size() + " move(s) not done after " + timeoutMs
@@ -347,6 +395,7 @@ final class MembershipCommands {
       }
       sleep(POLL_MS);
     }
+    return done;
   }
 
   /** {@code topic-p: replicas [..] -> [..], step ...; 1 VOTER 120/120 ok, 4 LISTENER 80/120}. */
@@ -365,6 +414,11 @@ final class MembershipCommands {
           + r.getLeaderCommitIndex() + (p.getCaughtUp() ? " caught up" : ""));
     }
     return sb.append(j).toString();
+  }
+
+  /** Where progress lines go: stdout for people, stderr with {@code --output json} (stdout carries the document). */
+  static PrintWriter progress(LogCtl root) {
+    return root.json() ? root.err : root.out;
   }
 
   static String describe(PartitionMove m) {

@@ -3,13 +3,8 @@ package io.ratislog.server;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.ratislog.client.cli.LogCtl;
-import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Properties;
 import java.util.stream.Collectors;
@@ -21,22 +16,8 @@ import org.junit.jupiter.api.io.TempDir;
 class LogCtlDeliveryIT {
   @TempDir Path dir;
 
-  record Run(int exit, String out, String err) {
-    List<String> lines() {
-      return out.isEmpty() ? List.of() : Arrays.asList(out.split("\n"));
-    }
-  }
-
-  private static Run logctl(MiniCluster c, String stdin, String... args) {
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    String[] all = new String[args.length + 2];
-    all[0] = "--bootstrap";
-    all[1] = c.bootstrap();
-    System.arraycopy(args, 0, all, 2, args.length);
-    int exit = LogCtl.run(all, new ByteArrayInputStream(stdin.getBytes(StandardCharsets.UTF_8)),
-        new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8));
-    return new Run(exit, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+  private static LogCtlRun logctl(MiniCluster c, String stdin, String... args) {
+    return LogCtlRun.of(c, stdin, args);
   }
 
   @Test
@@ -45,29 +26,29 @@ class LogCtlDeliveryIT {
       assertEquals(0, logctl(c, "", "topic", "create", "t", "--partitions", "2", "--replication", "3").exit());
       String lines = IntStream.range(0, 300).mapToObj(i -> "k" + i + ":v" + i).collect(Collectors.joining("\n")) + "\n";
       for (String mode : List.of("at-most-once", "at-least-once", "exactly-once")) {
-        Run p = logctl(c, lines, "produce", "t", "--key-separator", ":", "--delivery", mode);
+        LogCtlRun p = logctl(c, lines, "produce", "t", "--key-separator", ":", "--delivery", mode);
         assertEquals(0, p.exit(), p.err());
         assertTrue(p.err().contains("acknowledged 300 records"), p.err());
       }
       assertEquals(2, logctl(c, "", "produce", "t", "--delivery", "twice").exit(), "a bad mode is a usage error");
 
-      Run pushed = logctl(c, "", "consume", "t", "--from-beginning", "--push", "--max-records", "900", "--timeout-ms", "10000");
+      LogCtlRun pushed = logctl(c, "", "consume", "t", "--from-beginning", "--push", "--max-records", "900", "--timeout-ms", "10000");
       assertEquals(0, pushed.exit(), pushed.err());
       assertEquals(900, pushed.lines().size());
 
       // A group consumer commits as it goes: a second run of the same group starts after what the first printed.
-      Run first = logctl(c, "", "consume", "t", "--group", "g", "--from-beginning", "--max-records", "500",
+      LogCtlRun first = logctl(c, "", "consume", "t", "--group", "g", "--from-beginning", "--max-records", "500",
           "--delivery", "at-least-once", "--timeout-ms", "10000");
       assertEquals(0, first.exit(), first.err());
       assertEquals(500, first.lines().size());
-      Run rest = logctl(c, "", "consume", "t", "--group", "g", "--from-beginning", "--timeout-ms", "10000");
+      LogCtlRun rest = logctl(c, "", "consume", "t", "--group", "g", "--from-beginning", "--timeout-ms", "10000");
       assertEquals(0, rest.exit(), rest.err());
       assertEquals(400, rest.lines().size(), "resumed exactly after what the first run printed and committed");
 
-      Run list = logctl(c, "", "group", "list");
+      LogCtlRun list = logctl(c, "", "group", "list");
       assertEquals(0, list.exit(), list.err());
       assertTrue(list.out().lines().anyMatch(l -> l.startsWith("g  ")), list.out());
-      Run describe = logctl(c, "", "group", "describe", "g");
+      LogCtlRun describe = logctl(c, "", "group", "describe", "g");
       assertEquals(0, describe.exit(), describe.err());
       assertTrue(describe.out().contains("TOPIC  PARTITION  MEMBER  COMMITTED  END  LAG"), describe.out());
       long lagged = describe.out().lines().filter(l -> l.startsWith("t  ")).filter(l -> l.endsWith("  0")).count();
@@ -85,14 +66,14 @@ class LogCtlDeliveryIT {
         assertEquals(part.get("log_end").asLong(), part.get("committed").asLong(), g.toString());
       }
 
-      Run reset = logctl(c, "", "group", "reset-offsets", "g", "--topic", "t", "--to-earliest");
+      LogCtlRun reset = logctl(c, "", "group", "reset-offsets", "g", "--topic", "t", "--to-earliest");
       assertEquals(0, reset.exit(), reset.err());
       assertTrue(reset.out().contains("partition 0: committed offset 0"), reset.out());
-      Run again = logctl(c, "", "consume", "t", "--group", "g", "--max-records", "900", "--timeout-ms", "10000");
+      LogCtlRun again = logctl(c, "", "consume", "t", "--group", "g", "--max-records", "900", "--timeout-ms", "10000");
       assertEquals(900, again.lines().size(), "after the reset the group reads everything again");
       assertEquals(2, logctl(c, "", "group", "reset-offsets", "g", "--topic", "t").exit(), "a target is required");
 
-      Run pushedGroup = logctl(c, "", "consume", "t", "--group", "gp", "--push", "--from-beginning",
+      LogCtlRun pushedGroup = logctl(c, "", "consume", "t", "--group", "gp", "--push", "--from-beginning",
           "--max-records", "900", "--timeout-ms", "15000");
       assertEquals(0, pushedGroup.exit(), pushedGroup.err());
       assertEquals(900, pushedGroup.lines().size(), "a group member consuming by push");

@@ -12,15 +12,10 @@ import io.ratislog.client.Admin;
 import io.ratislog.client.Producer;
 import io.ratislog.client.RatislogException;
 import io.ratislog.client.RecordMetadata;
-import io.ratislog.client.cli.LogCtl;
 import io.ratislog.proto.DescribeClusterResponse;
 import io.ratislog.proto.ErrorCode;
 import io.ratislog.proto.NodeStatus;
 import io.ratislog.proto.ReplaceMetadataVoterResponse;
-import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
@@ -56,14 +51,14 @@ class MetadataVoterReplacementIT {
       }
 
       int added = c.prepareNode();
-      Run add = logctl(c, "-o", "json", "cluster", "add-node", String.valueOf(added),
+      LogCtlRun add = logctl(c, "-o", "json", "cluster", "add-node", String.valueOf(added),
           "127.0.0.1:" + c.raftPort(added) + ":" + c.clientPort(added));
-      assertEquals(0, add.exit, add.out + add.err);
-      JsonNode addDoc = onlyDocument(add.out);
+      assertEquals(0, add.exit(), add.out() + add.err());
+      JsonNode addDoc = onlyDocument(add.out());
       assertEquals(added, addDoc.get("node_id").asInt());
       assertEquals(added, addDoc.get("start_settings").get("node.id").asInt());
       assertEquals(3, addDoc.get("start_settings").get("metadata.voters").asInt());
-      assertTrue(add.err.contains("node " + added + " registered"), "progress on stderr: " + add.err);
+      assertTrue(add.err().contains("node " + added + " registered"), "progress on stderr: " + add.err());
       c.start(added);
       await("node " + added + " listens to the metadata group", 30_000, () -> {
         NodeStatus s = status(admin, added);
@@ -89,12 +84,12 @@ class MetadataVoterReplacementIT {
       assertEquals(Set.of(1, 2, 3), voters(admin), "voters unchanged by the first step: " + first.getStep());
 
       // The command resumes, swaps the vote, drains the old node and removes it (progress on stderr with -o json).
-      Run run = logctl(c, "-o", "json", "cluster", "remove-node", String.valueOf(replaced), "--replace-with",
+      LogCtlRun run = logctl(c, "-o", "json", "cluster", "remove-node", String.valueOf(replaced), "--replace-with",
           String.valueOf(added), "--timeout-ms", "120000");
-      assertEquals(0, run.exit, run.out + run.err);
-      assertTrue(run.err.contains("node " + added + " votes in place of node " + replaced), run.err);
-      assertTrue(run.err.contains("node " + replaced + " removed"), run.err);
-      JsonNode removed = onlyDocument(run.out);
+      assertEquals(0, run.exit(), run.out() + run.err());
+      assertTrue(run.err().contains("node " + added + " votes in place of node " + replaced), run.err());
+      assertTrue(run.err().contains("node " + replaced + " removed"), run.err());
+      JsonNode removed = onlyDocument(run.out());
       assertTrue(removed.get("removed").asBoolean());
       assertTrue(removed.get("metadata_voter_replacement").get("done").asBoolean());
       assertFalse(removed.get("metadata_voter_replacement").get("voters").toString().contains(String.valueOf(replaced)));
@@ -105,20 +100,20 @@ class MetadataVoterReplacementIT {
       assertTrue(status(admin, replaced) == null, "node " + replaced + " is unregistered");
       admin.describeTopic("v").partitions().forEach(pt -> assertFalse(pt.replicas().contains(replaced), pt.toString()));
       JsonNode addedAcl = onlyDocument(logctl(c, "-o", "json", "acl", "add", "--principal", "alice", "--topic", "v",
-          "--operation", "READ").out);
+          "--operation", "READ").out());
       assertEquals("alice", addedAcl.get("added").get("principal").asText());
-      JsonNode acls = onlyDocument(logctl(c, "-o", "json", "acl", "list").out);
+      JsonNode acls = onlyDocument(logctl(c, "-o", "json", "acl", "list").out());
       assertEquals(1, acls.size(), acls.toString());
       assertEquals("TOPIC", acls.get(0).get("resource_type").asText());
       assertTrue(onlyDocument(logctl(c, "-o", "json", "acl", "remove", "--principal", "alice", "--topic", "v",
-          "--operation", "READ").out).get("removed").asBoolean());
-      JsonNode status = onlyDocument(logctl(c, "-o", "json", "partition", "status", "v", "0").out);
+          "--operation", "READ").out()).get("removed").asBoolean());
+      JsonNode status = onlyDocument(logctl(c, "-o", "json", "partition", "status", "v", "0").out());
       assertEquals(3, status.get("voters").size(), status.toString());
       assertTrue(status.get("voters").toString().contains(String.valueOf(added)), status.toString());
       assertEquals(3, status.get("progress").size(), status.toString());
-      Run transfer = logctl(c, "-o", "json", "partition", "transfer-leader", "v", "1", "--to", String.valueOf(added));
-      assertEquals(0, transfer.exit, transfer.out + transfer.err);
-      JsonNode moved = onlyDocument(transfer.out);
+      LogCtlRun transfer = logctl(c, "-o", "json", "partition", "transfer-leader", "v", "1", "--to", String.valueOf(added));
+      assertEquals(0, transfer.exit(), transfer.out() + transfer.err());
+      JsonNode moved = onlyDocument(transfer.out());
       assertEquals(added, moved.get("leader").asInt(), moved.toString());
       assertEquals(added, moved.get("replicas").get(0).asInt(), "the new node is v-1's preferred leader: " + moved);
 
@@ -153,24 +148,14 @@ class MetadataVoterReplacementIT {
     return r.getNodesList().stream().filter(n -> n.getNode().getId() == id).findFirst().orElse(null);
   }
 
-  private record Run(int exit, String out, String err) {
-  }
-
   /** Stdout of a {@code -o json} command: exactly one JSON document, on one line. */
   private static JsonNode onlyDocument(String out) throws Exception {
     assertEquals(1, out.lines().count(), "one line on stdout: " + out);
     return new ObjectMapper().readTree(out);
   }
 
-  private static Run logctl(MiniCluster c, String... args) {
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    String[] all = new String[args.length + 2];
-    all[0] = "--bootstrap";
-    all[1] = c.bootstrap();
-    System.arraycopy(args, 0, all, 2, args.length);
-    int exit = LogCtl.run(all, new ByteArrayInputStream(new byte[0]), new PrintStream(out, true, StandardCharsets.UTF_8),
-        new PrintStream(err, true, StandardCharsets.UTF_8));
-    return new Run(exit, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+  private static LogCtlRun logctl(MiniCluster c, String... args) {
+    return LogCtlRun.of(c, "", args);
   }
+
 }

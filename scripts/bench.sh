@@ -188,7 +188,7 @@ fi
 DATE=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 KAFKA_BROKER_JVM=$(cat "$KAFKA_RES/broker-jvm.txt" 2> /dev/null || echo ?)
 NPROC=$(nproc)
-ELECTION="${RATISLOG_ELECTION_TIMEOUT_MIN_MS:-300}-${RATISLOG_ELECTION_TIMEOUT_MAX_MS:-600} ms$([[ -z ${RATISLOG_ELECTION_TIMEOUT_MIN_MS:-} ]] && echo " (the server's default)")"
+ELECTION="${RATISLOG_ELECTION_TIMEOUT_MIN_MS:-1000}-${RATISLOG_ELECTION_TIMEOUT_MAX_MS:-2000} ms$([[ -z ${RATISLOG_ELECTION_TIMEOUT_MIN_MS:-} ]] && echo " (the server's default)")"
 # What the report needs besides the raw files, for --report-only.
 { declare -p CASES SUBSET PEER FULL WALL KAFKA_WALL KAFKA_RES LOAD_BEFORE LOAD_AFTER LOAD_AFTER_KAFKA LOGD_JVM CLIENT_JVM \
   RATE SCALE_PARTITIONS SCALE_IDLE_S RATISLOG_HEAP ELECTION KAFKA_BROKER_JVM DATE NPROC 2> /dev/null || true; } \

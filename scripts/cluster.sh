@@ -14,7 +14,7 @@
 # HTTP on 9290+ID (RATISLOG_METRICS_PORT_BASE; 0 turns the endpoint off). Only PIDs this script recorded are
 # ever signalled, and only while they still run our Logd.
 # RATISLOG_ELECTION_TIMEOUT_MIN_MS / RATISLOG_ELECTION_TIMEOUT_MAX_MS, when set, go into new configs as the
-# Raft election timeouts (the server's default is 300..600 ms). RATISLOG_EXTRA_CONFIG (key=value lines, or
+# Raft election timeouts (the server's default is 1000..2000 ms). RATISLOG_EXTRA_CONFIG (key=value lines, or
 # comma-separated) is appended to every new config.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"

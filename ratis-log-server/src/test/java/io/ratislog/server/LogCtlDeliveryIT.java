@@ -31,6 +31,8 @@ class LogCtlDeliveryIT {
         assertTrue(p.err().contains("acknowledged 300 records"), p.err());
       }
       assertEquals(2, logctl(c, "", "produce", "t", "--delivery", "twice").exit(), "a bad mode is a usage error");
+      assertEquals(0, logctl(c, "", "topic", "create", "gone", "--partitions", "1", "--replication", "3").exit());
+      assertEquals("{\"deleted\":\"gone\"}", logctl(c, "", "-o", "json", "topic", "delete", "gone").out().trim());
 
       LogCtlRun pushed = logctl(c, "", "consume", "t", "--from-beginning", "--push", "--max-records", "900", "--timeout-ms", "10000");
       assertEquals(0, pushed.exit(), pushed.err());
@@ -72,6 +74,11 @@ class LogCtlDeliveryIT {
       LogCtlRun again = logctl(c, "", "consume", "t", "--group", "g", "--max-records", "900", "--timeout-ms", "10000");
       assertEquals(900, again.lines().size(), "after the reset the group reads everything again");
       assertEquals(2, logctl(c, "", "group", "reset-offsets", "g", "--topic", "t").exit(), "a target is required");
+      com.fasterxml.jackson.databind.JsonNode latest = new com.fasterxml.jackson.databind.ObjectMapper().readTree(
+          logctl(c, "", "-o", "json", "group", "reset-offsets", "g", "--topic", "t", "--to-latest").out());
+      assertEquals(2, latest.get("partitions").size(), latest.toString());
+      assertEquals(900, latest.get("partitions").get(0).get("committed").asLong()
+          + latest.get("partitions").get(1).get("committed").asLong(), "to the log ends: " + latest);
 
       LogCtlRun pushedGroup = logctl(c, "", "consume", "t", "--group", "gp", "--push", "--from-beginning",
           "--max-records", "900", "--timeout-ms", "15000");

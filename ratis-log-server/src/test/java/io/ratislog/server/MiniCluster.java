@@ -42,17 +42,10 @@ public final class MiniCluster implements AutoCloseable {
       p.setProperty("peers", peers.toString());
       p.setProperty("data.dir", root.resolve("n" + id).toString());
       p.setProperty("metrics.port", String.valueOf(ports[2 * size + id - 1]));
-      sharedMachineElectionTimeouts(p);
       p.putAll(extra);
       configs.put(id, p);
     }
     this.peers = peers.toString();
-  }
-
-  /** All nodes in one JVM: election timeouts for a shared machine (a test's {@code extra} may override them). */
-  private static void sharedMachineElectionTimeouts(Properties p) {
-    p.setProperty("election.timeout.min.ms", String.valueOf(NodeConfig.SHARED_MACHINE_ELECTION_TIMEOUT_MIN_MS));
-    p.setProperty("election.timeout.max.ms", String.valueOf(NodeConfig.SHARED_MACHINE_ELECTION_TIMEOUT_MAX_MS));
   }
 
   /**
@@ -71,7 +64,6 @@ public final class MiniCluster implements AutoCloseable {
     p.setProperty("peers", peers);
     p.setProperty("data.dir", root.resolve("n" + id).toString());
     p.setProperty("metadata.voters", String.valueOf(Math.min(NodeConfig.DEFAULT_METADATA_VOTERS, initialSize)));
-    sharedMachineElectionTimeouts(p);
     p.putAll(extra);
     configs.put(id, p);
     ids.add(id);

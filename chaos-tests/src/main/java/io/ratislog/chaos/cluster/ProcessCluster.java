@@ -139,11 +139,7 @@ public final class ProcessCluster implements ClusterControl, AutoCloseable {
             .append("node.id=").append(n.id).append('\n')
             .append("peers=").append(peers).append('\n')
             .append("data.dir=").append(n.dir.resolve("data")).append('\n');
-        // Several JVMs on a small shared machine (nemeses pause them on purpose): the longer election timeouts
-        // keep leaders from flapping on ordinary stalls; a spec may set its own.
-        Map<String, String> server = new TreeMap<>(Map.of("election.timeout.min.ms", "1000", "election.timeout.max.ms", "2000"));
-        server.putAll(spec.serverProps());
-        server.forEach((k, v) -> props.append(k).append('=').append(v).append('\n'));
+        new TreeMap<>(spec.serverProps()).forEach((k, v) -> props.append(k).append('=').append(v).append('\n'));
         Files.writeString(n.dir.resolve("logd.properties"), props.toString(), StandardCharsets.UTF_8);
       }
     } catch (IOException e) {

@@ -135,6 +135,22 @@ public final class JsonOutput {
     return m;
   }
 
+  /** {@code {"group", "topic", "partitions": [{"partition", "committed"}]}}, by partition. */
+  public static Map<String, Object> resetOffsets(String group, String topic, Map<Integer, Long> committed) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("group", group);
+    m.put("topic", topic);
+    List<Object> parts = new ArrayList<>();
+    new TreeMap<>(committed).forEach((p, o) -> {
+      Map<String, Object> pm = new LinkedHashMap<>();
+      pm.put("partition", p);
+      pm.put("committed", o);
+      parts.add(pm);
+    });
+    m.put("partitions", parts);
+    return m;
+  }
+
   /** {@code {"principal", "permission", "operation", "resource_type", "resource_name", "pattern_type"}}. */
   public static Map<String, Object> acl(AclBinding b) {
     Map<String, Object> m = new LinkedHashMap<>();

@@ -80,7 +80,8 @@ public final class LogCtl implements Callable<Integer> {
   @Option(names = {"-o", "--output"}, paramLabel = "FORMAT", defaultValue = "table",
       scope = CommandLine.ScopeType.INHERIT,
       description = "table (for people, the default) or json (one JSON document, for scripts) for listings,"
-          + " descriptions and changes: topic list|describe|create|alter, group list|describe, cluster status|add-node|"
+          + " descriptions and changes: topic list|describe|create|alter|delete, group list|describe|reset-offsets,"
+          + " cluster status|add-node|"
           + "remove-node, partition reassign|transfer-leader|status, acl add|remove|list (progress goes to stderr).")
   String output = "table";
   @Mixin
@@ -452,7 +453,11 @@ public final class LogCtl implements Callable<Integer> {
     public Integer call() {
       try (Admin admin = parent.admin(bootstrap, Duration.ofMillis(timeoutMs))) {
         admin.deleteTopic(name);
-        parent.root.out.printf("deleted topic %s%n", name);
+        if (parent.root.json()) {
+          parent.root.out.print(JsonOutput.write(java.util.Map.of("deleted", name)));
+        } else {
+          parent.root.out.printf("deleted topic %s%n", name);
+        }
       }
       return 0;
     }
@@ -921,8 +926,12 @@ public final class LogCtl implements Callable<Integer> {
           : latest ? io.ratislog.proto.ResetTarget.TO_LATEST : io.ratislog.proto.ResetTarget.TO_OFFSET;
       LogCtl root = parent.root;
       try (GroupAdmin admin = parent.admin(bootstrap)) {
-        admin.resetOffsets(group, topic, target, toOffset == null ? 0 : toOffset)
-            .forEach((p, o) -> root.out.printf("partition %d: committed offset %d%n", p, o));
+        Map<Integer, Long> committed = admin.resetOffsets(group, topic, target, toOffset == null ? 0 : toOffset);
+        if (root.json()) {
+          root.out.print(JsonOutput.write(JsonOutput.resetOffsets(group, topic, committed)));
+        } else {
+          committed.forEach((p, o) -> root.out.printf("partition %d: committed offset %d%n", p, o));
+        }
         root.out.flush();
       }
       return 0;

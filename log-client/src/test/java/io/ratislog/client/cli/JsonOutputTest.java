@@ -87,4 +87,14 @@ class JsonOutputTest {
     assertEquals("orders.", j.get("resource_name").asText());
     assertEquals("PREFIXED", j.get("pattern_type").asText());
   }
+
+  @Test
+  void resetOffsetsByPartition() throws Exception {
+    JsonNode j = roundTrip(JsonOutput.resetOffsets("billing", "orders", java.util.Map.of(1, 40L, 0, 7L)));
+    assertEquals("billing", j.get("group").asText());
+    assertEquals("orders", j.get("topic").asText());
+    assertEquals(0, j.get("partitions").get(0).get("partition").asInt());
+    assertEquals(7, j.get("partitions").get(0).get("committed").asLong());
+    assertEquals(40, j.get("partitions").get(1).get("committed").asLong());
+  }
 }

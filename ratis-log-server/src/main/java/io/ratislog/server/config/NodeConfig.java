@@ -37,19 +37,14 @@ public final class NodeConfig {
   public static final int DEFAULT_MAX_FETCH_WAIT_MS = 30_000;
   /**
    * Raft election timeouts: a follower that heard nothing from its leader for a random time in this range stands
-   * for election, so failover takes about one to two of them (the failover benchmark: p50 1.1 s, p99 1.3 s at
-   * 300-600 ms; 4.3 / 5.3 s at 1-2 s). Ratis' own 150-300 ms made a restarted, still cold replica stand for
-   * election every few hundred milliseconds while it caught up, for up to two minutes, on a 2-core machine
-   * running three nodes.
+   * for election, so failover takes about one to two of them. The default suits small or shared machines, whose
+   * stalls (CPU starvation, GC pauses of several hundred milliseconds) must not depose healthy leaders; on
+   * dedicated hosts 300-600 ms fails over in about a second (the failover benchmark: p50 1.14 s, p99 1.33 s, against
+   * 2.98 / 4.03 s at 1-2 s). At 300-600 ms on a loaded 2-core machine running three nodes, leaders churned and a
+   * restarted replica was not caught up after 120 s; Ratis' own 150-300 ms did that even unloaded.
    */
-  public static final int DEFAULT_ELECTION_TIMEOUT_MIN_MS = 300;
-  public static final int DEFAULT_ELECTION_TIMEOUT_MAX_MS = 600;
-  /**
-   * Election timeouts for test clusters that run several nodes in one JVM, or many JVMs on a small shared
-   * machine: their stalls (GC, CPU starvation) last longer than the default's, and leaders would flap.
-   */
-  public static final int SHARED_MACHINE_ELECTION_TIMEOUT_MIN_MS = 1000;
-  public static final int SHARED_MACHINE_ELECTION_TIMEOUT_MAX_MS = 2000;
+  public static final int DEFAULT_ELECTION_TIMEOUT_MIN_MS = 1000;
+  public static final int DEFAULT_ELECTION_TIMEOUT_MAX_MS = 2000;
   public static final long DEFAULT_RETENTION_CHECK_INTERVAL_MS = 5 * 60 * 1000;
 
   private static final Set<String> KNOWN_KEYS = Set.of(

@@ -14,6 +14,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.concurrent.TimeUnit;
 import io.ratislog.client.RecordMetadata;
 import io.ratislog.server.partition.PartitionStateMachine;
+import io.ratislog.server.raft.GroupIds;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
@@ -77,6 +78,74 @@ class SnapshotCatchUpIT {
       List<ConsumerRecord> read = readAll(c, "events", 1, acked.size());
       assertAllAckedReadAtTheirOffsets(acked, read);
       assertContiguous(read);
+    }
+  }
+
+  /**
+   * The same for the metadata group: a voter that was down while the metadata leader snapshotted and purged its
+   * log installs the leader's snapshot, keeps its metadata replica running and ends with the leader's state. (Ratis
+   * reloads a state machine after an installation only from PAUSED: a metadata state machine that did not pause
+   * closed its replica for good.)
+   */
+  @Test
+  void metadataFollowerBehindThePurgedLogInstallsTheSnapshot() throws Exception {
+    Properties props = new Properties();
+    props.setProperty("snapshot.threshold.entries", "16");
+    props.setProperty("max.batch.bytes", "16384");
+    props.setProperty("max.record.bytes", "16384");
+    props.setProperty("raft.segment.bytes", "65536");
+    try (MiniCluster c = new MiniCluster(dir, 3, props).startAll();
+         Admin admin = admin(c)) {
+      admin.createTopic("configs", 1, 3);
+      int metaLeader = admin.describeCluster().getMetadataLeader();
+      int follower = c.ids().stream().filter(id -> id != metaLeader).findFirst().orElseThrow();
+      long followerIndexBefore = c.node(follower).raftServer().getDivision(GroupIds.metadata()).getInfo()
+          .getLastAppliedIndex();
+      c.stop(follower);
+
+      // Each alteration is one metadata entry: alter until Raft log segments filled up and were purged past the
+      // follower (snapshots every 16 entries; the segments are at least max.batch.bytes + 64 KiB).
+      long last = 3_600_000L;
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+      for (int i = 0; !purgedPast(c, admin, followerIndexBefore); i++) {
+        assertTrue(System.nanoTime() < deadline && i < 20_000, "the metadata leader never purged its log");
+        last = 3_600_000L + i;
+        admin.alterTopicConfig("configs", Map.of("retention.ms", Long.toString(last)), List.of());
+      }
+      String expected = Long.toString(last);
+
+      c.start(follower);
+      await("the follower's metadata replica catches up", 60_000,
+          () -> expected.equals(c.node(follower).metadata().topic("configs").orElseThrow().getConfigsMap()
+              .get("retention.ms")));
+      RaftServer.Division d = metadataDivision(c, follower);
+      assertNotNull(d.getStateMachine().getLatestSnapshot(), "the follower holds a snapshot");
+      assertTrue(d.getStateMachine().getLatestSnapshot().getIndex() > followerIndexBefore, "it came from the leader");
+
+      // The replica keeps applying: it follows the next change and can lead the group.
+      admin.alterTopicConfig("configs", Map.of("retention.ms", "42"), List.of());
+      await("the follower applies the next entry", 20_000,
+          () -> "42".equals(c.node(follower).metadata().topic("configs").orElseThrow().getConfigsMap()
+              .get("retention.ms")));
+      int leader = admin.describeCluster().getMetadataLeader();
+      if (leader != follower) {
+        c.stop(leader);
+      }
+      admin.createTopic("after", 1, 2);
+      assertEquals(1, admin.describeTopic("after").partitionCount());
+    }
+  }
+
+  private static boolean purgedPast(MiniCluster c, Admin admin, long index) {
+    int leader = admin.describeCluster().getMetadataLeader();
+    return leader > 0 && metadataDivision(c, leader).getRaftLog().getStartIndex() > index + 1;
+  }
+
+  private static RaftServer.Division metadataDivision(MiniCluster c, int node) {
+    try {
+      return c.node(node).raftServer().getDivision(GroupIds.metadata());
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
     }
   }
 }

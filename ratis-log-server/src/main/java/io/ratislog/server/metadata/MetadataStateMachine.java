@@ -30,6 +30,7 @@ import org.apache.ratis.statemachine.TransactionContext;
 import org.apache.ratis.statemachine.impl.BaseStateMachine;
 import org.apache.ratis.statemachine.impl.SimpleStateMachineStorage;
 import org.apache.ratis.statemachine.impl.SingleFileSnapshotInfo;
+import org.apache.ratis.util.LifeCycle;
 import org.apache.ratis.util.MD5FileUtil;
 
 /**
@@ -64,11 +65,33 @@ public final class MetadataStateMachine extends BaseStateMachine {
     super.initialize(server, groupId, raftStorage);
     storage.init(raftStorage);
     loadSnapshot();
+    running();
   }
 
+  /**
+   * Ratis pauses a follower's state machine before it installs the leader's snapshot and reloads it afterwards
+   * only from {@code PAUSED}: a state machine that stayed {@code RUNNING} failed the reload and closed this
+   * node's metadata replica for good (found by the transactional chaos test).
+   */
+  @Override
+  public void pause() {
+    LifeCycle lc = getLifeCycle();
+    if (lc.getCurrentState() == LifeCycle.State.RUNNING) {
+      lc.transition(LifeCycle.State.PAUSING);
+      lc.transition(LifeCycle.State.PAUSED);
+    }
+  }
+
+  /** Loads the installed snapshot (the state is replaced whole) and runs again. */
   @Override
   public void reinitialize() throws IOException {
     loadSnapshot();
+    running();
+  }
+
+  private void running() {
+    getLifeCycle().transition(LifeCycle.State.STARTING);
+    getLifeCycle().transition(LifeCycle.State.RUNNING);
   }
 
   private void loadSnapshot() throws IOException {

@@ -258,8 +258,8 @@ public final class LogNode implements Closeable {
   }
 
   /**
-   * Readiness: the Raft server runs and this node knows the metadata group's leader (so it can serve admin and
-   * group requests and route to partition leaders).
+   * Readiness: the Raft server runs, this node's metadata replica is alive, and it knows the metadata group's
+   * leader (so it can serve admin and group requests and route to partition leaders).
    */
   public MetricsHttpServer.Health health() {
     RaftServer s = raftServer;
@@ -268,13 +268,19 @@ public final class LogNode implements Closeable {
     }
     String state = s.getLifeCycleState().name();
     int leader = -1;
+    boolean metadataAlive = false;
     try {
-      RaftPeerId id = s.getDivision(GroupIds.metadata()).getInfo().getLeaderId();
+      RaftServer.Division metadataReplica = s.getDivision(GroupIds.metadata());
+      metadataAlive = metadataReplica.getInfo().isAlive();
+      RaftPeerId id = metadataReplica.getInfo().getLeaderId();
       leader = id == null ? -1 : Integer.parseInt(id.toString());
     } catch (IOException | RuntimeException e) {
       leader = -1;
     }
-    boolean ready = s.getLifeCycleState() == org.apache.ratis.util.LifeCycle.State.RUNNING && leader >= 0;
+    // A metadata replica that Ratis closed (its state machine failed) leaves this node with a frozen view of
+    // topics, groups and placement: not ready, whatever leader it last knew.
+    boolean ready = s.getLifeCycleState() == org.apache.ratis.util.LifeCycle.State.RUNNING && metadataAlive
+        && leader >= 0;
     return new MetricsHttpServer.Health(config.nodeId(), state, leader, ready);
   }
 

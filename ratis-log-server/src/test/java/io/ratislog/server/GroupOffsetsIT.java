@@ -190,4 +190,48 @@ class GroupOffsetsIT {
       assertTrue(quiet.getAssignmentCount() > 0);
     }
   }
+
+  /**
+   * A leader cut off from its quorum must not answer committed offsets from its own state once it cannot know
+   * whether a new leader moved them: Ratis keeps it leader until an election timeout without acknowledgements
+   * (1-2 s here) while the others may already have elected a successor. Past the lease (0.9 of the minimum
+   * election timeout after the last acknowledgement) every answer it gives is an error.
+   */
+  @Test
+  void aLeaderWithoutItsQuorumDoesNotAnswerCommittedOffsets() throws Exception {
+    try (MiniCluster c = new MiniCluster(dir, 3, new Properties()).startAll(); GroupRpc rpc = new GroupRpc(c)) {
+      try (Admin admin = admin(c)) {
+        admin.createTopic("q", 1, 3);
+      }
+      try (Producer p = producer(c)) {
+        produceAll(p, "q", "r", 10);
+      }
+      ResetOffsetsRequest reset = ResetOffsetsRequest.newBuilder().setGroup("qg").setTopic("q")
+          .setTarget(ResetTarget.TO_OFFSET).setOffset(4).build();
+      ResetOffsetsResponse rr = rpc.anyNode(s -> s.resetOffsets(reset), x -> x.getError().getCode());
+      assertEquals(ErrorCode.NONE, rr.getError().getCode(), rr.getError().getMessage());
+      assertEquals(4, committed(rpc, "qg", "q", 0).getOffset());
+
+      int leader = leaderOf(c, "q", 0);
+      for (int id : c.ids()) {
+        if (id != leader) {
+          c.stop(id);
+        }
+      }
+      Thread.sleep(1_200);
+      FetchCommittedOffsetRequest req = FetchCommittedOffsetRequest.newBuilder().setGroup("qg").setTopic("q")
+          .setPartition(0).build();
+      long until = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(3);
+      while (System.nanoTime() < until) {
+        FetchCommittedOffsetResponse r;
+        try {
+          r = rpc.node(leader).withDeadlineAfter(1, java.util.concurrent.TimeUnit.SECONDS).fetchCommittedOffset(req);
+        } catch (io.grpc.StatusRuntimeException e) {
+          continue;
+        }
+        assertTrue(r.getError().getCode() != ErrorCode.NONE,
+            "node " + leader + " answered committed offset " + r.getOffset() + " without its quorum");
+      }
+    }
+  }
 }

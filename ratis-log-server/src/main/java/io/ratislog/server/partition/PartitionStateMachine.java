@@ -386,6 +386,20 @@ public final class PartitionStateMachine extends BaseStateMachine {
     return CompletableFuture.completedFuture(ShadedBytes.toMessage(r));
   }
 
+  /**
+   * The read barrier: an empty read-only request, answered empty. Ratis calls this once the leader confirmed its
+   * leadership and this replica applied everything committed before the request came in (linearizable reads,
+   * see {@code RaftPropertiesFactory}); what the caller then reads here is at least that fresh.
+   */
+  @Override
+  public CompletableFuture<Message> query(Message request) {
+    if (request.getContent().isEmpty()) {
+      return CompletableFuture.completedFuture(Message.EMPTY);
+    }
+    return CompletableFuture.failedFuture(new IllegalArgumentException(
+        "a partition answers only the empty read barrier, got " + request.getContent().size() + " bytes"));
+  }
+
   @Override
   public long takeSnapshot() throws IOException {
     SegmentLog l = requireLog();

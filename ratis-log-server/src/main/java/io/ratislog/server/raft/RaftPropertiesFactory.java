@@ -46,6 +46,15 @@ public final class RaftPropertiesFactory {
     // corrupt-raft-log nemesis.)
     RaftServerConfigKeys.Log.setCorruptionPolicy(p, RaftServerConfigKeys.Log.CorruptionPolicy.WARN_AND_RETURN);
 
+    // Read-only requests (metadata queries, the committed-offset read barrier) are linearizable: the leader
+    // confirms it still leads (ReadIndex) and its state machine has applied up to that point before answering.
+    // Ratis' default answers from whatever node thinks it leads, so a leader cut off from its quorum (it steps
+    // down only after an election timeout) or one just elected (it has not yet learned the last commit) could
+    // answer with older state than a client had already seen. The lease answers on the leader without a
+    // heartbeat round while a majority acknowledged it within 0.9 election timeouts.
+    RaftServerConfigKeys.Read.setOption(p, RaftServerConfigKeys.Read.Option.LINEARIZABLE);
+    RaftServerConfigKeys.Read.setLeaderLeaseEnabled(p, true);
+
     RaftServerConfigKeys.Snapshot.setAutoTriggerEnabled(p, true);
     RaftServerConfigKeys.Snapshot.setAutoTriggerThreshold(p, config.snapshotThresholdEntries());
     RaftServerConfigKeys.Snapshot.setRetentionFileNum(p, 2);

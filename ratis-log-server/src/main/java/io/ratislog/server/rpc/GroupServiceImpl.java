@@ -60,6 +60,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.ratis.protocol.ClientId;
+import org.apache.ratis.protocol.Message;
 import org.apache.ratis.protocol.RaftClientReply;
 import org.apache.ratis.protocol.RaftClientRequest;
 import org.apache.ratis.protocol.RaftPeerId;
@@ -405,9 +406,17 @@ public final class GroupServiceImpl extends GroupServiceGrpc.GroupServiceImplBas
       });
       return;
     }
-    Optional<CommittedOffsetTable.Committed> c = sm.committedOffset(request.getGroup());
-    c.ifPresent(x -> b.setOffset(x.offset()).setGeneration(x.generation()));
-    reply(out, b.setError(Errors.NONE).setLogStartOffset(sm.logStartOffset()).setLogEndOffset(sm.logEndOffset()).build());
+    // A plain read (an observer, describe, lag): behind the read barrier, so that no committed offset a client
+    // saw acknowledged or read before is missing from the answer, whichever node thinks it leads.
+    readBarrier(route, config.produceTimeoutMs()).whenComplete((p, t) -> {
+      if (p.error().getCode() != ErrorCode.NONE) {
+        reply(out, withLeader(b.setError(p.error()), p.leader()).build());
+        return;
+      }
+      Optional<CommittedOffsetTable.Committed> c = sm.committedOffset(request.getGroup());
+      c.ifPresent(x -> b.setOffset(x.offset()).setGeneration(x.generation()));
+      reply(out, b.setError(Errors.NONE).setLogStartOffset(sm.logStartOffset()).setLogEndOffset(sm.logEndOffset()).build());
+    });
   }
 
   @Override
@@ -467,6 +476,45 @@ public final class GroupServiceImpl extends GroupServiceGrpc.GroupServiceImplBas
       return CompletableFuture.completedFuture(new Proposal(Errors.of(ErrorCode.LEADER_NOT_AVAILABLE, e.toString()), null, null));
     }
     return submitted.orTimeout(timeoutMs, TimeUnit.MILLISECONDS).handle((r, t) -> toProposal(r, t, timeoutMs));
+  }
+
+  /**
+   * Completes once this node confirmed it leads the partition and applied everything committed before the call
+   * (an empty linearizable read; see {@code PartitionStateMachine#query}), with the error to answer otherwise.
+   */
+  private CompletableFuture<Proposal> readBarrier(PartitionRouter.Route route, int timeoutMs) {
+    RaftClientRequest raftRequest = RaftClientRequest.newBuilder()
+        .setClientId(clientId)
+        .setServerId(server.getId())
+        .setGroupId(route.groupId())
+        .setCallId(callIds.incrementAndGet())
+        .setMessage(Message.EMPTY)
+        .setType(RaftClientRequest.readRequestType())
+        .build();
+    CompletableFuture<RaftClientReply> submitted;
+    try {
+      submitted = server.submitClientRequestAsync(raftRequest);
+    } catch (IOException e) {
+      return CompletableFuture.completedFuture(new Proposal(Errors.of(ErrorCode.LEADER_NOT_AVAILABLE, e.toString()), null, null));
+    }
+    return submitted.orTimeout(timeoutMs, TimeUnit.MILLISECONDS).handle((r, t) -> {
+      if (t == null && r.isSuccess()) {
+        return new Proposal(Errors.NONE, null, null);
+      }
+      if (t != null) {
+        Throwable cause = t instanceof CompletionException && t.getCause() != null ? t.getCause() : t;
+        return new Proposal(Errors.of(cause instanceof TimeoutException ? ErrorCode.TIMEOUT : ErrorCode.LEADER_NOT_AVAILABLE,
+            "could not confirm the leadership of the partition: " + cause), null, null);
+      }
+      NotLeaderException nle = r.getNotLeaderException();
+      if (nle != null) {
+        Node hint = nle.getSuggestedLeader() == null ? null
+            : router.node(Integer.parseInt(nle.getSuggestedLeader().getId().toString()));
+        return new Proposal(Errors.of(ErrorCode.NOT_LEADER, "this node no longer leads the partition"), null, hint);
+      }
+      return new Proposal(Errors.of(ErrorCode.LEADER_NOT_AVAILABLE,
+          "could not confirm the leadership of the partition: " + r.getException()), null, null);
+    });
   }
 
   private Proposal toProposal(RaftClientReply r, Throwable t, int timeoutMs) {

@@ -330,7 +330,7 @@ public final class Producer implements AutoCloseable {
       try {
         RecordAccumulator.Drained d = accumulator.drain(System.nanoTime());
         if (d.batches().isEmpty()) {
-          accumulator.awaitChange(d.waitNanos());
+          accumulator.awaitChange(d, d.waitNanos());
           continue;
         }
         for (ProducerBatch b : d.batches()) {

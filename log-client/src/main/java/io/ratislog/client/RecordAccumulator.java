@@ -30,6 +30,8 @@ final class RecordAccumulator {
   private final int maxInFlight;
   private final ReentrantLock lock = new ReentrantLock();
   private final Condition changed = lock.newCondition();
+  /** Changes signalled so far (guarded by {@link #lock}): lets the sender wait only for changes after its drain. */
+  private long changes;
   private final Map<TopicPartition, PartitionQueue> queues = new LinkedHashMap<>();
   private final Set<ProducerBatch> incomplete = Collections.newSetFromMap(new IdentityHashMap<>());
   private int flushesInProgress;
@@ -80,7 +82,7 @@ final class RecordAccumulator {
         last.sealed = true;
       }
       if (created || last.sealed) {
-        changed.signalAll();
+        signalChange();
       }
       return last.sealed;
     } finally {
@@ -88,8 +90,11 @@ final class RecordAccumulator {
     }
   }
 
-  /** Result of {@link #drain}: the ready batches and, when none, how long to wait at most. */
-  record Drained(List<ProducerBatch> batches, long waitNanos) {}
+  /**
+   * Result of {@link #drain}: the ready batches and, when none, how long to wait at most; {@code changes} is the
+   * change count the drain saw (see {@link #awaitChange}).
+   */
+  record Drained(List<ProducerBatch> batches, long waitNanos, long changes) {}
 
   /** Takes the ready batches out of their queues, counting them in flight. */
   Drained drain(long nowNanos) {
@@ -115,27 +120,38 @@ final class RecordAccumulator {
           }
         }
       }
-      return new Drained(ready, wait);
+      return new Drained(ready, wait, changes);
     } finally {
       lock.unlock();
     }
   }
 
-  /** Waits until something may have become ready, at most {@code nanos}. */
-  void awaitChange(long nanos) throws InterruptedException {
+  /**
+   * Waits until something may have become ready since {@code drained} was taken, at most {@code nanos}: returns at
+   * once when a change (an append, a completion, a wakeup) came in between, whose signal found nobody waiting.
+   */
+  void awaitChange(Drained drained, long nanos) throws InterruptedException {
     lock.lock();
     try {
-      changed.awaitNanos(Math.min(nanos, TimeUnit.SECONDS.toNanos(1)));
+      if (changes == drained.changes()) {
+        changed.awaitNanos(Math.min(nanos, TimeUnit.SECONDS.toNanos(1)));
+      }
     } finally {
       lock.unlock();
     }
+  }
+
+  /** Counts a change and wakes the sender; the lock is held. */
+  private void signalChange() {
+    changes++;
+    changed.signalAll();
   }
 
   /** Wakes the sender. */
   void wakeup() {
     lock.lock();
     try {
-      changed.signalAll();
+      signalChange();
     } finally {
       lock.unlock();
     }
@@ -161,7 +177,7 @@ final class RecordAccumulator {
           queues.remove(b.tp);
         }
       }
-      changed.signalAll();
+      signalChange();
     } finally {
       lock.unlock();
     }
@@ -201,7 +217,7 @@ final class RecordAccumulator {
     lock.lock();
     try {
       flushesInProgress++;
-      changed.signalAll();
+      signalChange();
     } finally {
       lock.unlock();
     }
@@ -221,7 +237,7 @@ final class RecordAccumulator {
     lock.lock();
     try {
       closing = true;
-      changed.signalAll();
+      signalChange();
     } finally {
       lock.unlock();
     }

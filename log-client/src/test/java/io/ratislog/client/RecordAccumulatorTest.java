@@ -114,4 +114,21 @@ class RecordAccumulatorTest {
     assertTrue(waiter.get(5, TimeUnit.SECONDS));
     assertFalse(pool.acquire(101, System.nanoTime() + MS), "larger than the pool");
   }
+
+  /**
+   * A record appended after the sender found nothing to drain, but before it started waiting, must not wait for the
+   * wait's cap (1 s): the sender's wait is for changes after its drain (one-in-flight latency had 1 s outliers).
+   */
+  @Test
+  void anAppendBetweenDrainAndWaitWakesTheSender() throws Exception {
+    RecordAccumulator acc = new RecordAccumulator(1000, 0, 60_000, 5);
+    RecordAccumulator.Drained d = acc.drain(System.nanoTime());
+    assertTrue(d.batches().isEmpty());
+    append(acc, TP, 0, 10, System.nanoTime()); // lands before the sender waits
+    long t0 = System.nanoTime();
+    acc.awaitChange(d, TimeUnit.SECONDS.toNanos(5));
+    long waitedMs = (System.nanoTime() - t0) / 1_000_000;
+    assertTrue(waitedMs < 500, "the sender slept " + waitedMs + " ms with a batch ready");
+    assertEquals(1, acc.drain(System.nanoTime()).batches().size());
+  }
 }

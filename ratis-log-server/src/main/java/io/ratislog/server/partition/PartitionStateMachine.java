@@ -77,8 +77,11 @@ public final class PartitionStateMachine extends BaseStateMachine {
   /** Publishes the last stable offset, for read_committed long polls. */
   private final AppendNotifier stableNotifier = new AppendNotifier();
   private volatile SegmentLog log;
-  /** Idempotent producers; touched only on the apply thread (apply, snapshot, open). */
-  private ProducerStateTable producers = new ProducerStateTable();
+  /**
+   * Idempotent producers; touched only on the apply thread (apply, snapshot, open), except for the
+   * {@link #expectedSequence} hint.
+   */
+  private volatile ProducerStateTable producers = new ProducerStateTable();
   /** Consumer groups' committed offsets; written on the apply thread, read by request threads. */
   private volatile CommittedOffsetTable offsets = new CommittedOffsetTable();
   /** Open and aborted transactions; written on the apply thread, read by request threads. */
@@ -428,6 +431,14 @@ public final class PartitionStateMachine extends BaseStateMachine {
       throw new IllegalStateException(getGroupId() + ": partition storage is not open");
     }
     return l;
+  }
+
+  /**
+   * The sequence the applied state expects next from an idempotent producer's session, or -1 when it knows none
+   * (a hint for the leader's proposal ordering; see {@code ProposalSequencer}).
+   */
+  public long expectedSequence(long producerId, int epoch) {
+    return producers.expectedSequence(producerId, epoch);
   }
 
   /** Offset of the first record still stored. */

@@ -6,9 +6,9 @@ import io.ratislog.server.entries.ProducerStateRecord;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * What a partition remembers of its idempotent producers: per producer id, the session epoch and the last
@@ -52,13 +52,16 @@ public final class ProducerStateTable {
     final int epoch;
     long lastWriteMs;
     final Deque<Batch> recent = new ArrayDeque<>();
+    /** The sequence after the last batch appended: the one hint request threads read (see {@link #expectedSequence}). */
+    volatile int next = -1;
 
     State(int epoch) {
       this.epoch = epoch;
     }
   }
 
-  private final Map<Long, State> producers = new HashMap<>();
+  /** Written on the apply thread only; concurrent so that request threads can read {@link #expectedSequence}. */
+  private final Map<Long, State> producers = new ConcurrentHashMap<>();
 
   private State live(long producerId, long nowMs, long expiryMs) {
     State s = producers.get(producerId);
@@ -120,6 +123,17 @@ public final class ProducerStateTable {
       s.recent.removeFirst();
     }
     s.lastWriteMs = nowMs;
+    s.next = baseSequence + count;
+  }
+
+  /**
+   * The sequence this partition expects next from the producer in {@code epoch}, as far as it has applied, or -1
+   * when it knows no such session. Safe from any thread; a hint only (it may lag the log), for
+   * the leader's proposal ordering: decisions come from {@link #check} on the apply thread.
+   */
+  public int expectedSequence(long producerId, int epoch) {
+    State s = producers.get(producerId);
+    return s == null || s.epoch != epoch ? -1 : s.next;
   }
 
   /**
@@ -182,6 +196,7 @@ public final class ProducerStateTable {
       for (ProducerBatchRecord b : r.getRecentList()) {
         s.recent.addLast(new Batch(b.getBaseSequence(), b.getRecordCount(), b.getBaseOffset(), b.getAppendTimeMs()));
       }
+      s.next = s.recent.isEmpty() ? -1 : s.recent.peekLast().lastSequence() + 1;
       t.producers.put(r.getProducerId(), s);
     }
     return t;

@@ -130,7 +130,8 @@ public final class LogServiceImpl extends LogServiceGrpc.LogServiceImplBase {
       return;
     }
     sequencer.submit(route.groupId(), request.getProducerId(), request.getProducerEpoch(), request.getBaseSequence(),
-        request.getRecordCount(), () -> propose(route, request, out));
+        request.getRecordCount(), route.stateMachine().expectedSequence(request.getProducerId(), request.getProducerEpoch()),
+        () -> propose(route, request, out));
   }
 
   private void propose(PartitionRouter.Route route, ProduceRequest request, StreamObserver<ProduceResponse> out) {

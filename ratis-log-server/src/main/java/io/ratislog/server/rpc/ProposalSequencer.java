@@ -19,9 +19,9 @@ import org.apache.ratis.protocol.RaftGroupId;
  *
  * <p>It is soft, leader-local state and correctness never depends on it: the partition's state machine checks
  * every sequence. A batch whose predecessor does not arrive in time (lost, or sent to another leader) is
- * proposed anyway and rejected there; a retry or duplicate (a sequence below the next expected one) and a
- * lane's first batch at sequence 0 are proposed at once (a new leader's first batch of an older session waits
- * {@code holdMs} once, then goes). Lanes are forgotten least-recently-used first.
+ * proposed anyway and rejected there; a retry or duplicate (a sequence below the next expected one), a lane's
+ * first batch at sequence 0, and the batch the partition's applied state expects next (a new leader's first batch
+ * of an older session) are proposed at once. Lanes are forgotten least-recently-used first.
  */
 final class ProposalSequencer {
   private static final int MAX_LANES = 65_536;
@@ -68,14 +68,20 @@ final class ProposalSequencer {
   /**
    * Runs {@code propose} now, or once the producer's batch ending at {@code baseSequence} was proposed (at most
    * {@code holdMs} later). {@code propose} must not block: it runs while the lane is locked.
+   *
+   * @param appliedNext the sequence the partition's applied state expects next from this producer and epoch, or
+   *                    -1 when it does not know the session: a lane this leader never saw or saw before the
+   *                    leadership went away and came back learns from it that the batch is the next one
    */
-  void submit(RaftGroupId group, long producerId, int epoch, int baseSequence, int count, Runnable propose) {
+  void submit(RaftGroupId group, long producerId, int epoch, int baseSequence, int count, long appliedNext,
+              Runnable propose) {
     Lane lane;
     synchronized (lanes) {
       lane = lanes.computeIfAbsent(new Key(group, producerId, epoch), k -> new Lane());
     }
     synchronized (lane) {
-      boolean inOrder = lane.next < 0 ? baseSequence == 0 : baseSequence <= lane.next;
+      boolean inOrder = (lane.next < 0 ? baseSequence == 0 : baseSequence <= lane.next)
+          || (appliedNext >= 0 && baseSequence <= appliedNext);
       if (inOrder) {
         run(lane, baseSequence, count, propose);
         drain(lane);

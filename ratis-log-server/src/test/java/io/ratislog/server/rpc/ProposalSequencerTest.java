@@ -22,7 +22,24 @@ class ProposalSequencerTest {
   }
 
   private void submit(ProposalSequencer s, long producer, int epoch, int seq, int count) {
-    s.submit(group, producer, epoch, seq, count, () -> proposed.add(seq));
+    s.submit(group, producer, epoch, seq, count, -1, () -> proposed.add(seq));
+  }
+
+  /**
+   * A leader that just took over (or took over again: its lane is stale) learns from the partition which sequence
+   * comes next: that batch goes at once instead of waiting the hold (a second's stall after every leader change).
+   */
+  @Test
+  void theBatchThePartitionExpectsNextIsNotHeldOnANewLeader() {
+    ProposalSequencer s = new ProposalSequencer(60_000, timer);
+    s.submit(group, 7, 0, 40, 10, 40, () -> proposed.add(40)); // the partition applied sequences 0..39
+    s.submit(group, 7, 0, 60, 10, 40, () -> proposed.add(60)); // 50 has not arrived: held
+    assertEquals(List.of(40), proposed);
+    s.submit(group, 7, 0, 50, 10, 40, () -> proposed.add(50));
+    assertEquals(List.of(40, 50, 60), proposed);
+    // Leadership went away and came back: the lane says 70, the partition applied up to 99 meanwhile.
+    s.submit(group, 7, 0, 100, 10, 100, () -> proposed.add(100));
+    assertEquals(List.of(40, 50, 60, 100), proposed);
   }
 
   @Test

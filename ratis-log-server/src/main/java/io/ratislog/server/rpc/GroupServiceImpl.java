@@ -461,13 +461,20 @@ public final class GroupServiceImpl extends GroupServiceGrpc.GroupServiceImplBas
   }
 
   private CompletableFuture<Proposal> propose(PartitionRouter.Route route, PartitionEntry entry, int timeoutMs) {
+    return submit(route, ShadedBytes.toMessage(entry), RaftClientRequest.writeRequestType(), timeoutMs,
+        (r, t) -> toProposal(r, t, timeoutMs));
+  }
+
+  /** Submits a request to the local division of the partition; a refused submission is LEADER_NOT_AVAILABLE. */
+  private CompletableFuture<Proposal> submit(PartitionRouter.Route route, Message message, RaftClientRequest.Type type,
+      int timeoutMs, java.util.function.BiFunction<RaftClientReply, Throwable, Proposal> outcome) {
     RaftClientRequest raftRequest = RaftClientRequest.newBuilder()
         .setClientId(clientId)
         .setServerId(server.getId())
         .setGroupId(route.groupId())
         .setCallId(callIds.incrementAndGet())
-        .setMessage(ShadedBytes.toMessage(entry))
-        .setType(RaftClientRequest.writeRequestType())
+        .setMessage(message)
+        .setType(type)
         .build();
     CompletableFuture<RaftClientReply> submitted;
     try {
@@ -475,7 +482,7 @@ public final class GroupServiceImpl extends GroupServiceGrpc.GroupServiceImplBas
     } catch (IOException e) {
       return CompletableFuture.completedFuture(new Proposal(Errors.of(ErrorCode.LEADER_NOT_AVAILABLE, e.toString()), null, null));
     }
-    return submitted.orTimeout(timeoutMs, TimeUnit.MILLISECONDS).handle((r, t) -> toProposal(r, t, timeoutMs));
+    return submitted.orTimeout(timeoutMs, TimeUnit.MILLISECONDS).handle(outcome);
   }
 
   /**
@@ -483,21 +490,7 @@ public final class GroupServiceImpl extends GroupServiceGrpc.GroupServiceImplBas
    * (an empty linearizable read; see {@code PartitionStateMachine#query}), with the error to answer otherwise.
    */
   private CompletableFuture<Proposal> readBarrier(PartitionRouter.Route route, int timeoutMs) {
-    RaftClientRequest raftRequest = RaftClientRequest.newBuilder()
-        .setClientId(clientId)
-        .setServerId(server.getId())
-        .setGroupId(route.groupId())
-        .setCallId(callIds.incrementAndGet())
-        .setMessage(Message.EMPTY)
-        .setType(RaftClientRequest.readRequestType())
-        .build();
-    CompletableFuture<RaftClientReply> submitted;
-    try {
-      submitted = server.submitClientRequestAsync(raftRequest);
-    } catch (IOException e) {
-      return CompletableFuture.completedFuture(new Proposal(Errors.of(ErrorCode.LEADER_NOT_AVAILABLE, e.toString()), null, null));
-    }
-    return submitted.orTimeout(timeoutMs, TimeUnit.MILLISECONDS).handle((r, t) -> {
+    return submit(route, Message.EMPTY, RaftClientRequest.readRequestType(), timeoutMs, (r, t) -> {
       if (t == null && r.isSuccess()) {
         return new Proposal(Errors.NONE, null, null);
       }

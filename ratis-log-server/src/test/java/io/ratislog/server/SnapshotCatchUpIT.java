@@ -99,8 +99,7 @@ class SnapshotCatchUpIT {
       admin.createTopic("configs", 1, 3);
       int metaLeader = admin.describeCluster().getMetadataLeader();
       int follower = c.ids().stream().filter(id -> id != metaLeader).findFirst().orElseThrow();
-      long followerIndexBefore = c.node(follower).raftServer().getDivision(GroupIds.metadata()).getInfo()
-          .getLastAppliedIndex();
+      long followerIndexBefore = metadataDivision(c, follower).getInfo().getLastAppliedIndex();
       c.stop(follower);
 
       // Each alteration is one metadata entry: alter until Raft log segments filled up and were purged past the

@@ -437,7 +437,7 @@ public final class PartitionStateMachine extends BaseStateMachine {
    * The sequence the applied state expects next from an idempotent producer's session, or -1 when it knows none
    * (a hint for the leader's proposal ordering; see {@code ProposalSequencer}).
    */
-  public long expectedSequence(long producerId, int epoch) {
+  public int expectedSequence(long producerId, int epoch) {
     return producers.expectedSequence(producerId, epoch);
   }
 

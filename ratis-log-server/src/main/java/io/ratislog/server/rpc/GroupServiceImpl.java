@@ -495,15 +495,14 @@ public final class GroupServiceImpl extends GroupServiceGrpc.GroupServiceImplBas
         return new Proposal(Errors.NONE, null, null);
       }
       if (t != null) {
-        Throwable cause = t instanceof CompletionException && t.getCause() != null ? t.getCause() : t;
+        Throwable cause = unwrap(t);
         return new Proposal(Errors.of(cause instanceof TimeoutException ? ErrorCode.TIMEOUT : ErrorCode.LEADER_NOT_AVAILABLE,
             "could not confirm the leadership of the partition: " + cause), null, null);
       }
       NotLeaderException nle = r.getNotLeaderException();
       if (nle != null) {
-        Node hint = nle.getSuggestedLeader() == null ? null
-            : router.node(Integer.parseInt(nle.getSuggestedLeader().getId().toString()));
-        return new Proposal(Errors.of(ErrorCode.NOT_LEADER, "this node no longer leads the partition"), null, hint);
+        return new Proposal(Errors.of(ErrorCode.NOT_LEADER, "this node no longer leads the partition"), null,
+            suggestedLeader(nle));
       }
       return new Proposal(Errors.of(ErrorCode.LEADER_NOT_AVAILABLE,
           "could not confirm the leadership of the partition: " + r.getException()), null, null);
@@ -512,7 +511,7 @@ public final class GroupServiceImpl extends GroupServiceGrpc.GroupServiceImplBas
 
   private Proposal toProposal(RaftClientReply r, Throwable t, int timeoutMs) {
     if (t != null) {
-      Throwable cause = t instanceof CompletionException && t.getCause() != null ? t.getCause() : t;
+      Throwable cause = unwrap(t);
       if (cause instanceof TimeoutException) {
         return new Proposal(Errors.of(ErrorCode.TIMEOUT, "not committed within " + timeoutMs
             + " ms; it may or may not be applied (retrying the same offset is safe)"), null, null);
@@ -530,15 +529,23 @@ public final class GroupServiceImpl extends GroupServiceGrpc.GroupServiceImplBas
     }
     NotLeaderException nle = r.getNotLeaderException();
     if (nle != null) {
-      Node hint = nle.getSuggestedLeader() == null ? null
-          : router.node(Integer.parseInt(nle.getSuggestedLeader().getId().toString()));
       return new Proposal(Errors.of(ErrorCode.TIMEOUT, "leadership moved while the entry was being committed;"
-          + " it may or may not be applied"), null, hint);
+          + " it may or may not be applied"), null, suggestedLeader(nle));
     }
     if (r.getException() instanceof LeaderNotReadyException) {
       return new Proposal(Errors.of(ErrorCode.LEADER_NOT_AVAILABLE, "the new leader is not ready yet"), null, null);
     }
     return new Proposal(Errors.of(ErrorCode.INTERNAL_ERROR, "raft: " + r.getException()), null, null);
+  }
+
+  private static Throwable unwrap(Throwable t) {
+    return t instanceof CompletionException && t.getCause() != null ? t.getCause() : t;
+  }
+
+  /** The client address of the leader Ratis suggests, or null. */
+  private Node suggestedLeader(NotLeaderException nle) {
+    return nle.getSuggestedLeader() == null ? null
+        : router.node(Integer.parseInt(nle.getSuggestedLeader().getId().toString()));
   }
 
   private Node metadataLeader() {

@@ -73,7 +73,7 @@ final class ProposalSequencer {
    *                    -1 when it does not know the session: a lane this leader never saw or saw before the
    *                    leadership went away and came back learns from it that the batch is the next one
    */
-  void submit(RaftGroupId group, long producerId, int epoch, int baseSequence, int count, long appliedNext,
+  void submit(RaftGroupId group, long producerId, int epoch, int baseSequence, int count, int appliedNext,
               Runnable propose) {
     Lane lane;
     synchronized (lanes) {

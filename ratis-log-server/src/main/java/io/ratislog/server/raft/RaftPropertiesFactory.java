@@ -3,15 +3,20 @@ package io.ratislog.server.raft;
 import io.ratislog.server.config.NodeConfig;
 import java.io.File;
 import java.util.List;
+import java.util.Properties;
 import java.util.concurrent.TimeUnit;
 import org.apache.ratis.conf.RaftProperties;
 import org.apache.ratis.grpc.GrpcConfigKeys;
 import org.apache.ratis.server.RaftServerConfigKeys;
 import org.apache.ratis.util.SizeInBytes;
 import org.apache.ratis.util.TimeDuration;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /** Ratis settings for a ratislog node, derived from its {@link NodeConfig}. */
 public final class RaftPropertiesFactory {
+  private static final Logger LOG = LoggerFactory.getLogger(RaftPropertiesFactory.class);
+
   private RaftPropertiesFactory() {
   }
 
@@ -66,6 +71,24 @@ public final class RaftPropertiesFactory {
     // every few hundred milliseconds: a leader sending a restarted replica its segments ran out of heap (1 GiB)
     // in the failover benchmark. 1 MiB chunks bound that at a negligible cost in throughput.
     RaftServerConfigKeys.Log.Appender.setSnapshotChunkSizeMax(p, SizeInBytes.valueOf(1024 * 1024));
+    applyOverrides(p, System.getProperties());
     return p;
+  }
+
+  /**
+   * Applies every {@code raft.*} key of {@code source} (the JVM's system properties: {@code -Draft.server...=...}
+   * in {@code RATISLOG_JVM_OPTS}) over the settings above, logging each. An expert's escape hatch for measuring or
+   * working around a Ratis setting without a release; the keys are Ratis' own and are not validated here.
+   *
+   * @return the keys applied, sorted
+   */
+  static List<String> applyOverrides(RaftProperties p, Properties source) {
+    List<String> keys = source.stringPropertyNames().stream().filter(k -> k.startsWith("raft.")).sorted().toList();
+    for (String k : keys) {
+      String value = source.getProperty(k);
+      LOG.info("Ratis setting overridden by a system property: {}={} (was {})", k, value, p.get(k));
+      p.set(k, value);
+    }
+    return keys;
   }
 }

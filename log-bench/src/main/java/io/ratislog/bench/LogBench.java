@@ -38,7 +38,8 @@ import picocli.CommandLine.Option;
  * </ul>
  */
 @Command(name = "log-bench", mixinStandardHelpOptions = true, subcommands = {
-    LogBench.Produce.class, LogBench.Consume.class, LogBench.Latency.class, Failover.class, Scale.class})
+    LogBench.Produce.class, LogBench.Consume.class, LogBench.Latency.class, Failover.class, Scale.class,
+    RatisProbe.class})
 public final class LogBench {
   @Option(names = "--bootstrap", defaultValue = "127.0.0.1:9091", scope = CommandLine.ScopeType.INHERIT)
   String bootstrap;

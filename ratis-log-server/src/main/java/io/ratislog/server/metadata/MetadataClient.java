@@ -4,6 +4,7 @@ import io.ratislog.server.entries.MetadataCommand;
 import io.ratislog.server.entries.MetadataQuery;
 import io.ratislog.server.entries.MetadataQueryResult;
 import io.ratislog.server.entries.MetadataResult;
+import io.ratislog.server.raft.RenewingRaftClient;
 import io.ratislog.server.raft.ShadedBytes;
 import java.io.Closeable;
 import java.io.IOException;
@@ -22,33 +23,33 @@ import org.apache.ratis.util.TimeDuration;
  * finds the metadata leader and follows leader changes.
  */
 public final class MetadataClient implements Closeable {
-  private final RaftClient client;
+  private final RenewingRaftClient client;
   private final long timeoutMs;
 
   public MetadataClient(RaftGroup metadataGroup, RaftProperties serverProperties, org.apache.ratis.conf.Parameters parameters,
                         long timeoutMs) {
     RaftProperties p = new RaftProperties(serverProperties);
     RaftClientConfigKeys.Rpc.setRequestTimeout(p, TimeDuration.valueOf(3, TimeUnit.SECONDS));
-    this.client = RaftClient.newBuilder()
+    this.client = new RenewingRaftClient("metadata client", () -> RaftClient.newBuilder()
         .setRaftGroup(metadataGroup)
         .setProperties(p)
         .setParameters(parameters)
         .setRetryPolicy(RetryPolicies.retryUpToMaximumCountWithFixedSleep(
             (int) Math.max(1, timeoutMs / 100), TimeDuration.valueOf(100, TimeUnit.MILLISECONDS)))
-        .build();
+        .build());
     this.timeoutMs = timeoutMs;
   }
 
   /** Proposes a command; completes with its result once it is committed and applied on the leader. */
   public CompletableFuture<MetadataResult> submit(MetadataCommand command) {
-    return client.async().send(ShadedBytes.toMessage(command))
+    return client.call(c -> c.async().send(ShadedBytes.toMessage(command)))
         .orTimeout(timeoutMs, TimeUnit.MILLISECONDS)
         .thenApply(reply -> parse(reply, MetadataResult.parser()));
   }
 
   /** Reads through the leader (linearizable). An empty topic name reads every topic. */
   public CompletableFuture<MetadataQueryResult> query(String topic) {
-    return client.async().sendReadOnly(ShadedBytes.toMessage(MetadataQuery.newBuilder().setTopic(topic).build()))
+    return client.call(c -> c.async().sendReadOnly(ShadedBytes.toMessage(MetadataQuery.newBuilder().setTopic(topic).build())))
         .orTimeout(timeoutMs, TimeUnit.MILLISECONDS)
         .thenApply(reply -> parse(reply, MetadataQueryResult.parser()));
   }
@@ -56,7 +57,7 @@ public final class MetadataClient implements Closeable {
   /** Reads consumer groups through the leader (linearizable). An empty name reads every group. */
   public CompletableFuture<MetadataQueryResult> queryGroups(String group) {
     MetadataQuery q = MetadataQuery.newBuilder().setGroups(true).setGroup(group).build();
-    return client.async().sendReadOnly(ShadedBytes.toMessage(q))
+    return client.call(c -> c.async().sendReadOnly(ShadedBytes.toMessage(q)))
         .orTimeout(timeoutMs, TimeUnit.MILLISECONDS)
         .thenApply(reply -> parse(reply, MetadataQueryResult.parser()));
   }
@@ -64,7 +65,7 @@ public final class MetadataClient implements Closeable {
   /** Reads transaction coordinator records through the leader (linearizable). An empty id reads every one. */
   public CompletableFuture<MetadataQueryResult> queryTransactions(String transactionalId) {
     MetadataQuery q = MetadataQuery.newBuilder().setTransactions(true).setTransactionalId(transactionalId).build();
-    return client.async().sendReadOnly(ShadedBytes.toMessage(q))
+    return client.call(c -> c.async().sendReadOnly(ShadedBytes.toMessage(q)))
         .orTimeout(timeoutMs, TimeUnit.MILLISECONDS)
         .thenApply(reply -> parse(reply, MetadataQueryResult.parser()));
   }
@@ -72,7 +73,7 @@ public final class MetadataClient implements Closeable {
   /** Reads the node registry through the leader (linearizable). */
   public CompletableFuture<MetadataQueryResult> queryNodes() {
     MetadataQuery q = MetadataQuery.newBuilder().setNodes(true).build();
-    return client.async().sendReadOnly(ShadedBytes.toMessage(q))
+    return client.call(c -> c.async().sendReadOnly(ShadedBytes.toMessage(q)))
         .orTimeout(timeoutMs, TimeUnit.MILLISECONDS)
         .thenApply(reply -> parse(reply, MetadataQueryResult.parser()));
   }
@@ -80,7 +81,7 @@ public final class MetadataClient implements Closeable {
   /** Reads the ACL bindings through the leader (linearizable). */
   public CompletableFuture<MetadataQueryResult> queryAcls() {
     MetadataQuery q = MetadataQuery.newBuilder().setAcls(true).build();
-    return client.async().sendReadOnly(ShadedBytes.toMessage(q))
+    return client.call(c -> c.async().sendReadOnly(ShadedBytes.toMessage(q)))
         .orTimeout(timeoutMs, TimeUnit.MILLISECONDS)
         .thenApply(reply -> parse(reply, MetadataQueryResult.parser()));
   }
@@ -97,7 +98,7 @@ public final class MetadataClient implements Closeable {
   }
 
   @Override
-  public void close() throws IOException {
+  public void close() {
     client.close();
   }
 }

@@ -17,6 +17,7 @@ import io.ratislog.server.membership.ClusterNodes;
 import io.ratislog.server.metadata.MetadataClient;
 import io.ratislog.server.metadata.MetadataState;
 import io.ratislog.server.raft.GroupIds;
+import io.ratislog.server.raft.RenewingRaftClient;
 import io.ratislog.server.raft.ShadedBytes;
 import java.io.Closeable;
 import java.io.IOException;
@@ -76,7 +77,7 @@ public final class TransactionCoordinator implements Closeable {
   /** Transport parameters of the peer links (TLS), shared with the node's Raft server. */
   private final org.apache.ratis.conf.Parameters raftParameters;
   private final LongSupplier clockMs;
-  private final Map<ClientKey, RaftClient> clients = new ConcurrentHashMap<>();
+  private final Map<ClientKey, RenewingRaftClient> clients = new ConcurrentHashMap<>();
   /** (transactional id, epoch) whose markers or abort are being written now. */
   private final Set<String> inFlight = ConcurrentHashMap.newKeySet();
   private final Map<String, Long> backoffUntil = new ConcurrentHashMap<>();
@@ -183,11 +184,11 @@ public final class TransactionCoordinator implements Closeable {
       return CompletableFuture.completedFuture(null);
     }
     PartitionPlacement placement = topic.get().getPartitions(p.getPartition());
-    RaftClient client = clientFor(GroupIds.partition(p.getTopicId(), p.getPartition()), placement);
+    RenewingRaftClient client = clientFor(GroupIds.partition(p.getTopicId(), p.getPartition()), placement);
     PartitionEntry entry = PartitionEntry.newBuilder().setTxnMarker(TxnMarkerEntry.newBuilder()
         .setProducerId(t.getProducerId()).setProducerEpoch(t.getProducerEpoch()).setCommit(commit)
         .setMarkerTimeMs(clockMs.getAsLong()).setTransactionalId(t.getTransactionalId())).build();
-    return client.async().send(ShadedBytes.toMessage(entry))
+    return client.call(c -> c.async().send(ShadedBytes.toMessage(entry)))
         .orTimeout(MARKER_TIMEOUT_MS, TimeUnit.MILLISECONDS)
         .thenAccept(reply -> check(reply, p));
   }
@@ -220,7 +221,7 @@ public final class TransactionCoordinator implements Closeable {
         });
   }
 
-  private RaftClient clientFor(RaftGroupId gid, PartitionPlacement placement) {
+  private RenewingRaftClient clientFor(RaftGroupId gid, PartitionPlacement placement) {
     ClientKey key = new ClientKey(gid, List.copyOf(placement.getReplicasList()));
     return clients.computeIfAbsent(key, k -> {
       List<RaftPeer> peers = new ArrayList<>();
@@ -230,10 +231,11 @@ public final class TransactionCoordinator implements Closeable {
           peers.add(RaftPeer.newBuilder().setId(RaftPeerId.valueOf(String.valueOf(id))).setAddress(info.raftAddress()).build());
         }
       }
-      return RaftClient.newBuilder().setRaftGroup(RaftGroup.valueOf(gid, peers)).setProperties(clientProperties)
-          .setParameters(raftParameters)
+      RaftGroup group = RaftGroup.valueOf(gid, peers);
+      return new RenewingRaftClient("transaction markers to " + gid, () -> RaftClient.newBuilder().setRaftGroup(group)
+          .setProperties(clientProperties).setParameters(raftParameters)
           .setRetryPolicy(RetryPolicies.retryUpToMaximumCountWithFixedSleep(50, TimeDuration.valueOf(200, TimeUnit.MILLISECONDS)))
-          .build();
+          .build());
     });
   }
 
@@ -241,13 +243,7 @@ public final class TransactionCoordinator implements Closeable {
   public void close() {
     closed = true;
     ticker.shutdownNow();
-    for (RaftClient c : clients.values()) {
-      try {
-        c.close();
-      } catch (IOException e) {
-        LOG.debug("closing a marker client: {}", e.toString());
-      }
-    }
+    clients.values().forEach(RenewingRaftClient::close);
     clients.clear();
   }
 }

@@ -49,38 +49,30 @@ public final class MetadataClient implements Closeable {
 
   /** Reads through the leader (linearizable). An empty topic name reads every topic. */
   public CompletableFuture<MetadataQueryResult> query(String topic) {
-    return client.call(c -> c.async().sendReadOnly(ShadedBytes.toMessage(MetadataQuery.newBuilder().setTopic(topic).build())))
-        .orTimeout(timeoutMs, TimeUnit.MILLISECONDS)
-        .thenApply(reply -> parse(reply, MetadataQueryResult.parser()));
+    return read(MetadataQuery.newBuilder().setTopic(topic).build());
   }
 
   /** Reads consumer groups through the leader (linearizable). An empty name reads every group. */
   public CompletableFuture<MetadataQueryResult> queryGroups(String group) {
-    MetadataQuery q = MetadataQuery.newBuilder().setGroups(true).setGroup(group).build();
-    return client.call(c -> c.async().sendReadOnly(ShadedBytes.toMessage(q)))
-        .orTimeout(timeoutMs, TimeUnit.MILLISECONDS)
-        .thenApply(reply -> parse(reply, MetadataQueryResult.parser()));
+    return read(MetadataQuery.newBuilder().setGroups(true).setGroup(group).build());
   }
 
   /** Reads transaction coordinator records through the leader (linearizable). An empty id reads every one. */
   public CompletableFuture<MetadataQueryResult> queryTransactions(String transactionalId) {
-    MetadataQuery q = MetadataQuery.newBuilder().setTransactions(true).setTransactionalId(transactionalId).build();
-    return client.call(c -> c.async().sendReadOnly(ShadedBytes.toMessage(q)))
-        .orTimeout(timeoutMs, TimeUnit.MILLISECONDS)
-        .thenApply(reply -> parse(reply, MetadataQueryResult.parser()));
+    return read(MetadataQuery.newBuilder().setTransactions(true).setTransactionalId(transactionalId).build());
   }
 
   /** Reads the node registry through the leader (linearizable). */
   public CompletableFuture<MetadataQueryResult> queryNodes() {
-    MetadataQuery q = MetadataQuery.newBuilder().setNodes(true).build();
-    return client.call(c -> c.async().sendReadOnly(ShadedBytes.toMessage(q)))
-        .orTimeout(timeoutMs, TimeUnit.MILLISECONDS)
-        .thenApply(reply -> parse(reply, MetadataQueryResult.parser()));
+    return read(MetadataQuery.newBuilder().setNodes(true).build());
   }
 
   /** Reads the ACL bindings through the leader (linearizable). */
   public CompletableFuture<MetadataQueryResult> queryAcls() {
-    MetadataQuery q = MetadataQuery.newBuilder().setAcls(true).build();
+    return read(MetadataQuery.newBuilder().setAcls(true).build());
+  }
+
+  private CompletableFuture<MetadataQueryResult> read(MetadataQuery q) {
     return client.call(c -> c.async().sendReadOnly(ShadedBytes.toMessage(q)))
         .orTimeout(timeoutMs, TimeUnit.MILLISECONDS)
         .thenApply(reply -> parse(reply, MetadataQueryResult.parser()));

@@ -28,7 +28,8 @@ public final class RenewingRaftClient implements Closeable {
 
   private final String name;
   private final Supplier<RaftClient> factory;
-  private RaftClient current;
+  /** Replaced (under this object's lock) only by {@link #renew}; read without the lock by each call. */
+  private volatile RaftClient current;
   private boolean closed;
 
   /**
@@ -43,7 +44,7 @@ public final class RenewingRaftClient implements Closeable {
 
   /** Runs {@code call} on the current client; a failure that broke the client replaces it for the next call. */
   public <T> CompletableFuture<T> call(Function<RaftClient, CompletableFuture<T>> call) {
-    RaftClient client = current();
+    RaftClient client = current;
     CompletableFuture<T> result;
     try {
       result = call.apply(client);
@@ -63,15 +64,8 @@ public final class RenewingRaftClient implements Closeable {
       if (t instanceof RaftRetryFailureException || t instanceof AlreadyClosedException) {
         return true;
       }
-      if (t.getCause() == t) {
-        break;
-      }
     }
     return false;
-  }
-
-  private synchronized RaftClient current() {
-    return current;
   }
 
   private void renew(RaftClient failed, Throwable cause) {

@@ -29,6 +29,7 @@ import org.apache.ratis.server.RaftServerConfigKeys;
 import org.apache.ratis.server.storage.RaftStorage;
 import org.apache.ratis.statemachine.TransactionContext;
 import org.apache.ratis.statemachine.impl.BaseStateMachine;
+import org.apache.ratis.util.TimeDuration;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -57,10 +58,10 @@ class RenewingRaftClientIT {
     RaftPeer peer = RaftPeer.newBuilder().setId("1").setAddress("127.0.0.1:" + port).build();
     RaftGroup group = RaftGroup.valueOf(RaftGroupId.valueOf(UUID.randomUUID()), List.of(peer));
     RaftProperties clientProperties = new RaftProperties();
-    RaftClientConfigKeys.Rpc.setRequestTimeout(clientProperties, org.apache.ratis.util.TimeDuration.valueOf(500, TimeUnit.MILLISECONDS));
+    RaftClientConfigKeys.Rpc.setRequestTimeout(clientProperties, TimeDuration.valueOf(500, TimeUnit.MILLISECONDS));
     Supplier<RaftClient> factory = () -> RaftClient.newBuilder().setRaftGroup(group).setProperties(clientProperties)
         .setRetryPolicy(RetryPolicies.retryUpToMaximumCountWithFixedSleep(3,
-            org.apache.ratis.util.TimeDuration.valueOf(100, TimeUnit.MILLISECONDS)))
+            TimeDuration.valueOf(100, TimeUnit.MILLISECONDS)))
         .build();
 
     try (RaftClient plain = factory.get(); RenewingRaftClient renewing = new RenewingRaftClient("test", factory)) {
@@ -96,8 +97,8 @@ class RenewingRaftClientIT {
     RaftProperties p = new RaftProperties();
     RaftServerConfigKeys.setStorageDir(p, List.of(new File(dir.toFile(), "s1")));
     GrpcConfigKeys.Server.setPort(p, port);
-    RaftServerConfigKeys.Rpc.setTimeoutMin(p, org.apache.ratis.util.TimeDuration.valueOf(150, TimeUnit.MILLISECONDS));
-    RaftServerConfigKeys.Rpc.setTimeoutMax(p, org.apache.ratis.util.TimeDuration.valueOf(300, TimeUnit.MILLISECONDS));
+    RaftServerConfigKeys.Rpc.setTimeoutMin(p, TimeDuration.valueOf(150, TimeUnit.MILLISECONDS));
+    RaftServerConfigKeys.Rpc.setTimeoutMax(p, TimeDuration.valueOf(300, TimeUnit.MILLISECONDS));
     RaftServer server = RaftServer.newBuilder().setServerId(group.getPeers().iterator().next().getId()).setGroup(group)
         .setProperties(p).setStateMachine(new NoOp()).setOption(RaftStorage.StartupOption.FORMAT).build();
     server.start();

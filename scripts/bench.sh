@@ -16,7 +16,8 @@
 #        rate-p1-100 latency failover scale
 # Knobs (env): FAILOVER_KILLS (10) FAILOVER_RATE (3000 records/s) SCALE_PARTITIONS (1000) SCALE_IDLE_S (30)
 #   WARMUP (1: an unreported produce first) RATE (10000 records/s) N100 N1K NTX NRATE NLAT NLAT_WARMUP (record counts) KAFKA_WORK (~/.cache/ratislog-bench/kafka: Kafka's jars are fetched there once)
-#   BENCH_MVN_REPO (a Maven local repository for that fetch) RATISLOG_HEAP (1g) and cluster.sh's RATISLOG_* knobs.
+#   BENCH_MVN_REPO (a Maven local repository for that fetch) RATISLOG_HEAP (1g) BENCH_CLIENT_JVM_OPTS (log-bench JVM
+#   options) and cluster.sh's RATISLOG_* knobs.
 #
 # Every case prints RESULT lines; the raw lines go to <report>.raw, the tools' stderr to <report>.raw.err. The
 # cluster is started in a temporary data directory on ports 9491-9493/9591-9593 and always stopped at the end.
@@ -36,7 +37,7 @@ while (($#)); do
     --cases) CASES=${2:?--cases needs a list}; shift 2 ;;
     --cases=*) CASES=${1#--cases=}; shift ;;
     --report-only) REPORT_ONLY=1; shift ;;
-    -h|--help) sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "bench.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -85,7 +86,7 @@ export RATISLOG_DATA; RATISLOG_DATA=$(mktemp -d /tmp/ratislog-bench.XXXXXX)
 export RATISLOG_CLIENT_PORT_BASE=9490 RATISLOG_RAFT_PORT_BASE=9590 RATISLOG_METRICS_PORT_BASE=0
 export RATISLOG_HEAP=${RATISLOG_HEAP:-1g}
 BOOT=127.0.0.1:9491,127.0.0.1:9492,127.0.0.1:9493
-CLIENT_JVM="-Xms512m -Xmx2g -XX:+UseG1GC"
+CLIENT_JVM="-Xms512m -Xmx2g -XX:+UseG1GC ${BENCH_CLIENT_JVM_OPTS:-}"
 cleanup() {
   "$RATISLOG_ROOT/scripts/cluster.sh" stop > /dev/null 2>&1 || true
   if [[ ${KEEP_DATA:-0} == 1 ]]; then echo "bench.sh: nodes' data and logs kept in $RATISLOG_DATA" >&2; else rm -rf "$RATISLOG_DATA"; fi

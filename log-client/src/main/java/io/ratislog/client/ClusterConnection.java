@@ -1,5 +1,6 @@
 package io.ratislog.client;
 
+import io.grpc.ConnectivityState;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
@@ -110,7 +111,16 @@ public final class ClusterConnection implements AutoCloseable {
     if (closed) {
       throw new RatislogException(ErrorCode.INVALID_REQUEST, "connection is closed");
     }
-    return channels.computeIfAbsent(address, channelFactory::create);
+    ManagedChannel ch = channels.computeIfAbsent(address, channelFactory::create);
+    if (ch.getState(false) == ConnectivityState.TRANSIENT_FAILURE) {
+      // While gRPC waits to reconnect it fails every call at once, and its wait grows to two minutes. A node that
+      // is back (restarted, or the new leader of a partition whose old leader this client saw die) would stay
+      // unreachable for seconds: the failover benchmark's producer got UNAVAILABLE from a live new leader for
+      // 1.2 s. Here the reconnection starts at once (this call may still fail, the next finds the node), paced by
+      // the callers' own retry backoff.
+      ch.resetConnectBackoff();
+    }
+    return ch;
   }
 
   /** An async LogService stub for a node with a deadline. */

@@ -22,7 +22,7 @@ public final class RetryPolicy {
   /** First backoff while a partition's leadership moves, in milliseconds. */
   public static final long LEADER_CHANGE_INITIAL_BACKOFF_MS = 20;
   /** Largest backoff while a partition's leadership moves, in milliseconds. */
-  public static final long LEADER_CHANGE_MAX_BACKOFF_MS = 200;
+  public static final long LEADER_CHANGE_MAX_BACKOFF_MS = 100;
 
   private RetryPolicy() {}
 
@@ -98,8 +98,10 @@ public final class RetryPolicy {
   /**
    * The backoff before retry number {@code attempt} of a request that failed because the partition's leader is
    * moving (NOT_LEADER, LEADER_NOT_AVAILABLE, or the leader's node unreachable): 20 ms, doubling, at most
-   * 200 ms. An election takes about one election timeout; a client backing off for up to a second would find the
-   * new leader up to a second late (the failover benchmark measured 1-3 s of that).
+   * 100 ms. When a leader's process dies the servers elect a new one within a few hundred milliseconds, and the new
+   * leader is ready 100-300 ms later; a client backing off for up to a second would find it up to a second late
+   * (the failover benchmark measured 1-3 s of that), and at 200 ms it waited 100 ms on average after the leader was
+   * ready.
    *
    * @param attempt the retry number, starting at 1
    * @return the delay in milliseconds

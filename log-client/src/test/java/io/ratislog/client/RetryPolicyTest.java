@@ -70,9 +70,9 @@ class RetryPolicyTest {
   void leaderChangeBackoffDoublesUpTo200Ms() {
     assertEquals(20, RetryPolicy.leaderChangeBackoffMs(1));
     assertEquals(40, RetryPolicy.leaderChangeBackoffMs(2));
-    assertEquals(160, RetryPolicy.leaderChangeBackoffMs(4));
-    assertEquals(200, RetryPolicy.leaderChangeBackoffMs(5));
-    assertEquals(200, RetryPolicy.leaderChangeBackoffMs(1000));
+    assertEquals(80, RetryPolicy.leaderChangeBackoffMs(3));
+    assertEquals(100, RetryPolicy.leaderChangeBackoffMs(4));
+    assertEquals(100, RetryPolicy.leaderChangeBackoffMs(1000));
     assertEquals(20, RetryPolicy.leaderChangeBackoffMs(0));
   }
 }

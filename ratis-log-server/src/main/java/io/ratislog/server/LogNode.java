@@ -19,6 +19,7 @@ import io.ratislog.server.metrics.NodeMetrics;
 import io.ratislog.server.partition.PartitionStateMachine;
 import io.ratislog.server.partition.RetentionManager;
 import io.ratislog.server.raft.GroupIds;
+import io.ratislog.server.raft.PeerDeathWatch;
 import io.ratislog.server.raft.RaftPropertiesFactory;
 import io.ratislog.server.group.GroupSessions;
 import io.ratislog.server.rpc.AdminServiceImpl;
@@ -69,6 +70,7 @@ public final class LogNode implements Closeable {
   private final NodeConfig config;
   private final MetadataState metadata = new MetadataState();
   private RaftServer raftServer;
+  private PeerDeathWatch peerDeathWatch;
   private MetadataClient metadataClient;
   private PartitionReconciler reconciler;
   private MembershipController membership;
@@ -199,6 +201,11 @@ public final class LogNode implements Closeable {
         .start();
     retention = new RetentionManager(config.nodeId(), raftServer, metadata, config.retentionCheckIntervalMs());
     retention.start();
+    if (config.electionOnPeerDeath()) {
+      peerDeathWatch = new PeerDeathWatch(config.nodeId(), raftServer, nodes::all, peerClientTls,
+          metrics.counter("ratislog.raft.peer_deaths_total"), metrics.counter("ratislog.raft.elections_on_peer_death_total"));
+      peerDeathWatch.start();
+    }
     if (config.metricsPort() > 0) {
       metricsServer = new MetricsHttpServer(config.bindHost(), config.metricsPort(), metrics, raftServer, metadata,
           this::health);
@@ -290,6 +297,10 @@ public final class LogNode implements Closeable {
     if (metricsServer != null) {
       metricsServer.close();
       metricsServer = null;
+    }
+    if (peerDeathWatch != null) {
+      peerDeathWatch.close();
+      peerDeathWatch = null;
     }
     if (retention != null) {
       retention.close();

@@ -37,7 +37,8 @@ public final class NodeConfig {
   public static final int DEFAULT_MAX_FETCH_WAIT_MS = 30_000;
   /**
    * Raft election timeouts: a follower that heard nothing from its leader for a random time in this range stands
-   * for election, so failover takes about one to two of them. The default suits small or shared machines, whose
+   * for election, so failover takes about one to two of them when the leader's host dies, hangs or is cut off (a
+   * leader whose process died on a live host is replaced at once, see {@link #electionOnPeerDeath()}). The default suits small or shared machines, whose
    * stalls (CPU starvation, GC pauses of several hundred milliseconds) must not depose healthy leaders; on
    * dedicated hosts 300-600 ms fails over in about a second (the failover benchmark: p50 1.14 s, p99 1.33 s, against
    * 2.98 / 4.03 s at 1-2 s). At 300-600 ms on a loaded 2-core machine running three nodes, leaders churned and a
@@ -50,7 +51,7 @@ public final class NodeConfig {
   private static final Set<String> KNOWN_KEYS = Set.of(
       "node.id", "peers", "data.dir", "bind.host", "metadata.voters", "max.batch.bytes",
       "max.record.bytes", "snapshot.threshold.entries", "segment.bytes", "produce.timeout.ms",
-      "max.fetch.wait.ms", "raft.segment.bytes", "producer.expiry.ms", "election.timeout.min.ms", "election.timeout.max.ms", "metrics.port", "retention.check.interval.ms", "unsafe.async.flush", "unsafe.test.disable.dedup",
+      "max.fetch.wait.ms", "raft.segment.bytes", "producer.expiry.ms", "election.timeout.min.ms", "election.timeout.max.ms", "election.on.peer.death", "metrics.port", "retention.check.interval.ms", "unsafe.async.flush", "unsafe.test.disable.dedup",
       "unsafe.test.lose.every.nth.produce.response");
 
   private final int nodeId;
@@ -71,6 +72,7 @@ public final class NodeConfig {
   private final int metricsPort;
   private final long retentionCheckIntervalMs;
   private final boolean unsafeAsyncFlush;
+  private final boolean electionOnPeerDeath;
   private final boolean unsafeDisableDedup;
   private final long unsafeLoseEveryNthProduceResponse;
   private final SecurityConfig security;
@@ -102,6 +104,7 @@ public final class NodeConfig {
     this.metricsPort = intKey(p, "metrics.port", 0, 0, 65_535);
     this.retentionCheckIntervalMs = longKey(p, "retention.check.interval.ms", DEFAULT_RETENTION_CHECK_INTERVAL_MS, 100, 24L * 3600 * 1000);
     this.unsafeAsyncFlush = boolKey(p, "unsafe.async.flush", false);
+    this.electionOnPeerDeath = boolKey(p, "election.on.peer.death", true);
     this.unsafeDisableDedup = boolKey(p, "unsafe.test.disable.dedup", false);
     this.unsafeLoseEveryNthProduceResponse = longKey(p, "unsafe.test.lose.every.nth.produce.response", 0, 0, Long.MAX_VALUE);
     this.security = new SecurityConfig(p);
@@ -289,6 +292,14 @@ public final class NodeConfig {
    * Off by default. When on, the Raft log is flushed asynchronously, so an acknowledged record can be lost
    * when a majority loses power: a weaker guarantee, named as such.
    */
+  /**
+   * Whether this node stands for election at once in the groups whose leader's process died (its Raft port refuses
+   * connections), instead of after the election timeout. See {@code PeerDeathWatch}.
+   */
+  public boolean electionOnPeerDeath() {
+    return electionOnPeerDeath;
+  }
+
   public boolean unsafeAsyncFlush() {
     return unsafeAsyncFlush;
   }

@@ -155,8 +155,11 @@ class ClientAgainstFakeClusterTest {
   @Test
   void deliveryTimeoutFailsTheFutures() {
     cluster.createTopic("t", 1, 3);
-    for (int i = 0; i < 1000; i++) {
-      cluster.injected.get(1).add(ErrorCode.LEADER_NOT_AVAILABLE);
+    // Every node refuses: which one the last retry reached depends on how many retries fit the timeout.
+    for (int node = 1; node <= 3; node++) {
+      for (int i = 0; i < 1000; i++) {
+        cluster.injected.get(node).add(ErrorCode.LEADER_NOT_AVAILABLE);
+      }
     }
     try (Producer producer = new Producer(producerConfig().deliveryTimeoutMs(600).build())) {
       CompletableFuture<RecordMetadata> f = producer.send(ProducerRecord.of("t", "x"));

@@ -81,6 +81,10 @@ final class MetadataVoterReplacement {
     }
     Snapshot s = new Snapshot(d);
     ReplaceMetadataVoterResponse.Builder b = s.describe();
+    if (metadata.node(to).isEmpty()) {
+      return done(b.setError(err(ErrorCode.UNKNOWN_NODE, "node " + to
+          + " is not registered: add it with 'logctl cluster add-node' and start it first")).build());
+    }
     if (!s.conf.getPreviousPeers(RaftPeerRole.FOLLOWER).isEmpty() || !s.conf.getPreviousPeers(RaftPeerRole.LISTENER).isEmpty()) {
       return done(b.setStep("waiting for a configuration change of the metadata group to commit").build());
     }
@@ -94,10 +98,6 @@ final class MetadataVoterReplacement {
     if (s.voters.containsKey(to)) {
       return done(b.setError(err(ErrorCode.INVALID_REQUEST, "node " + to + " already votes in the metadata group (voters "
           + s.voters.keySet() + ")")).build());
-    }
-    if (metadata.node(to).isEmpty()) {
-      return done(b.setError(err(ErrorCode.UNKNOWN_NODE, "node " + to
-          + " is not registered: add it with 'logctl cluster add-node' and start it first")).build());
     }
     if (!s.listeners.containsKey(to)) {
       return done(b.setStep("waiting for node " + to + " to join the metadata group as a listener (is it running?)").build());

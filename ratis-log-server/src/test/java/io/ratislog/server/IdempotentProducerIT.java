@@ -2,6 +2,7 @@ package io.ratislog.server;
 
 import static io.ratislog.server.ClusterTestSupport.*;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.ratislog.client.Admin;
@@ -124,7 +125,10 @@ class IdempotentProducerIT {
     AtomicInteger toLose = new AtomicInteger(1);
     AtomicInteger lost = new AtomicInteger();
     MiniCluster[] holder = new MiniCluster[1];
-    IntConsumer restartAll = id -> new Thread(() -> {
+    // Joined before the cluster closes: a node it started after the close kept writing into the test's directory
+    // while JUnit deleted it (CI: "Failed to delete temp directory").
+    Thread[] restarter = new Thread[1];
+    IntConsumer restartAll = id -> (restarter[0] = new Thread(() -> {
       try {
         for (int n : holder[0].ids()) {
           holder[0].stop(n);
@@ -135,7 +139,7 @@ class IdempotentProducerIT {
       } catch (Exception e) {
         throw new IllegalStateException(e);
       }
-    }, "restart-all").start();
+    }, "restart-all")).start();
     try (MiniCluster c = cluster(dir, props, skip, toLose, lost, restartAll)) {
       holder[0] = c;
       try (Admin admin = admin(c)) {
@@ -146,6 +150,8 @@ class IdempotentProducerIT {
         acked = produceAll(p, "orders", "o", 600);
       }
       assertEquals(1, lost.get());
+      restarter[0].join(120_000);
+      assertFalse(restarter[0].isAlive(), "the restart of every node finished");
       List<ConsumerRecord> read = readAll(c, "orders", 1, 600);
       assertEquals(600, read.size(), "the batch retried after the restart was recognised from the snapshot and the replayed log");
       assertAllAckedReadAtTheirOffsets(acked, read);

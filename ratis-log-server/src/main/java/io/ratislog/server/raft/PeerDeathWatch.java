@@ -3,10 +3,10 @@ package io.ratislog.server.raft;
 import com.codahale.metrics.Counter;
 import io.grpc.ConnectivityState;
 import io.grpc.ManagedChannel;
-import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.netty.shaded.io.netty.handler.ssl.SslContext;
 import io.ratislog.server.config.PeerInfo;
 import io.ratislog.server.membership.RaftPeers;
+import io.ratislog.server.security.TlsContexts;
 import java.io.Closeable;
 import java.io.IOException;
 import java.net.ConnectException;
@@ -156,9 +156,9 @@ public final class PeerDeathWatch implements Closeable {
   }
 
   private ManagedChannel channel(PeerInfo p) {
-    NettyChannelBuilder b = NettyChannelBuilder.forAddress(p.host(), p.clientPort())
-        .idleTimeout(Long.MAX_VALUE, TimeUnit.DAYS); // never idle: the open connection is the watch
-    return (peerTls == null ? b.usePlaintext() : b.sslContext(peerTls)).build();
+    return TlsContexts.peerChannel(p.host(), p.clientPort(), peerTls)
+        .idleTimeout(Long.MAX_VALUE, TimeUnit.DAYS) // never idle: the open connection is the watch
+        .build();
   }
 
   /** Runs on {@link #executor} whenever {@code w}'s connection changes state (and once at the start). */
@@ -169,8 +169,7 @@ public final class PeerDeathWatch implements Closeable {
     ConnectivityState s = w.channel.getState(true);
     if (s == ConnectivityState.READY) {
       w.armed = true;
-    } else if (w.armed && !w.confirming && (s == ConnectivityState.IDLE || s == ConnectivityState.TRANSIENT_FAILURE
-        || s == ConnectivityState.CONNECTING)) {
+    } else if (w.armed && !w.confirming && s != ConnectivityState.SHUTDOWN) {
       w.confirming = true;
       confirm(w, System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(CONFIRM_WINDOW_MS));
     }

@@ -16,6 +16,7 @@ import io.ratislog.proto.RemoveAclRequest;
 import io.ratislog.proto.RemoveAclResponse;
 import io.ratislog.server.entries.AclRecord;
 import io.ratislog.server.security.AclTable;
+import io.ratislog.server.security.TlsContexts;
 import io.ratislog.proto.CreateTopicRequest;
 import io.ratislog.proto.CreateTopicResponse;
 import io.ratislog.proto.DeleteTopicRequest;
@@ -109,9 +110,7 @@ public final class AdminServiceImpl extends AdminServiceGrpc.AdminServiceImplBas
     this.membershipRpc = new MembershipRpc(config, server, metadata, metadataClient, membership, nodes, router);
     this.peerChannels = address -> channels.computeIfAbsent(address, k -> {
       int colon = k.lastIndexOf(':');
-      var b = io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder.forAddress(k.substring(0, colon),
-          Integer.parseInt(k.substring(colon + 1)));
-      return (peerTls == null ? b.usePlaintext() : b.sslContext(peerTls)).build();
+      return TlsContexts.peerChannel(k.substring(0, colon), Integer.parseInt(k.substring(colon + 1)), peerTls).build();
     });
   }
 

@@ -1,6 +1,7 @@
 package io.ratislog.server.security;
 
 import io.grpc.netty.shaded.io.grpc.netty.GrpcSslContexts;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.netty.shaded.io.netty.handler.ssl.ClientAuth;
 import io.grpc.netty.shaded.io.netty.handler.ssl.SslContext;
 import io.grpc.netty.shaded.io.netty.handler.ssl.SslContextBuilder;
@@ -59,6 +60,15 @@ public final class TlsContexts {
       b.trustManager(NodeTrustManager.forCa(s.tlsCa()));
     }
     return build(b);
+  }
+
+  /**
+   * A channel builder for a peer's client port: TLS with {@code peerClient} (see {@link #peerClient}), plaintext when
+   * that is null.
+   */
+  public static NettyChannelBuilder peerChannel(String host, int port, SslContext peerClient) {
+    NettyChannelBuilder b = NettyChannelBuilder.forAddress(host, port);
+    return peerClient == null ? b.usePlaintext() : b.sslContext(peerClient);
   }
 
   /** Puts the Ratis peer-link TLS configuration (mutual, node certificates only) into {@code params}. */

@@ -70,7 +70,7 @@ start_node() {
   pid=$(pid_of "$id")
   if is_ours "$pid" "$id"; then echo "node $id already running (pid $pid)"; return 0; fi
   # shellcheck disable=SC2086
-  nohup "$JAVA" -Xms$HEAP -Xmx$HEAP -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -XX:G1HeapRegionSize=4m ${RATISLOG_JVM_OPTS:-} \
+  nohup "$JAVA" -Xms$HEAP -Xmx$HEAP -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -XX:G1HeapRegionSize=4m -XX:+ExitOnOutOfMemoryError ${RATISLOG_JVM_OPTS:-} \
     -cp "$RATISLOG_CP" io.ratislog.server.Logd --config "$dir/logd.properties" >> "$dir/logd.log" 2>&1 < /dev/null &
   echo $! > "$dir/logd.pid"
   local metrics=""

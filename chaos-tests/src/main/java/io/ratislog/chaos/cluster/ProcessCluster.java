@@ -245,6 +245,7 @@ public final class ProcessCluster implements ClusterControl, AutoCloseable {
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     cmd.add("-Xms" + spec.heap());
     cmd.add("-Xmx" + spec.heap());
+    cmd.add("-XX:+ExitOnOutOfMemoryError"); // as bin/logd: a node out of heap dies instead of limping on
     cmd.addAll(spec.jvmOptions());
     cmd.add("-cp");
     cmd.add(layout.serverClasspath());

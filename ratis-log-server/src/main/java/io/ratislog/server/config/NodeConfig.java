@@ -31,7 +31,7 @@ public final class NodeConfig {
   public static final int DEFAULT_MAX_RECORD_BYTES = 1024 * 1024;
   public static final long DEFAULT_SNAPSHOT_THRESHOLD = 20_000;
   public static final long DEFAULT_SEGMENT_BYTES = 64L * 1024 * 1024;
-  public static final long DEFAULT_RAFT_SEGMENT_BYTES = 32L * 1024 * 1024;
+  public static final long DEFAULT_RAFT_SEGMENT_BYTES = 8L * 1024 * 1024;
   public static final int DEFAULT_PRODUCE_TIMEOUT_MS = 10_000;
   public static final long DEFAULT_PRODUCER_EXPIRY_MS = 24L * 60 * 60 * 1000;
   public static final int DEFAULT_MAX_FETCH_WAIT_MS = 30_000;

@@ -64,7 +64,15 @@ public final class RaftPropertiesFactory {
     RaftServerConfigKeys.Snapshot.setAutoTriggerThreshold(p, config.snapshotThresholdEntries());
     RaftServerConfigKeys.Snapshot.setRetentionFileNum(p, 2);
     RaftServerConfigKeys.Log.setPurgeUptoSnapshotIndex(p, true);
-    RaftServerConfigKeys.Log.setSegmentSizeMax(p, SizeInBytes.valueOf(Math.max(config.raftSegmentBytes(), entryRoom.getSize())));
+    SizeInBytes segmentBytes = SizeInBytes.valueOf(Math.max(config.raftSegmentBytes(), entryRoom.getSize()));
+    RaftServerConfigKeys.Log.setSegmentSizeMax(p, segmentBytes);
+    // Ratis keeps every entry of a group's open Raft log segment in heap, and those of closed segments until its
+    // cache is full (by default 6 segments or 200 MB per group). Our entries carry the records, so every partition
+    // written to held up to that much heap, and twenty busy partitions exhausted a 512 MiB heap. Past the open
+    // segment, a group now caches at most one segment's worth: closed segments leave the cache as soon as every
+    // follower has them and they are applied. A lagging follower is sent entries read back from the segment file.
+    RaftServerConfigKeys.Log.setSegmentCacheNumMax(p, 2);
+    RaftServerConfigKeys.Log.setSegmentCacheSizeMax(p, segmentBytes);
     RaftServerConfigKeys.Log.setPurgeGap(p, (int) Math.min(1024, config.snapshotThresholdEntries()));
     RaftServerConfigKeys.Log.Appender.setInstallSnapshotEnabled(p, true);
     // Ratis reads each snapshot chunk into one heap array (16 MiB by default) and retries a failed installation

@@ -91,11 +91,18 @@ public final class LogBench {
       boolean txn = transactionalId != null;
       long commits = 0;
       try (Producer p = new Producer(cfg)) {
-        // Warm-up: metadata, the session, JIT of the client path.
+        // Warm-up, one record per partition: metadata, every partition's leader elected (Kafka's tools run on
+        // topics created beforehand), the session, JIT of the client path.
         if (txn) {
           p.beginTransaction();
         }
-        p.send(new ProducerRecord(topic, 0, null, payload(size, 0))).get(60, TimeUnit.SECONDS);
+        List<CompletableFuture<RecordMetadata>> firsts = new ArrayList<>();
+        for (int part = 0; part < partitions; part++) {
+          firsts.add(p.send(new ProducerRecord(topic, part, null, payload(size, 0))));
+        }
+        for (CompletableFuture<RecordMetadata> f : firsts) {
+          f.get(60, TimeUnit.SECONDS);
+        }
         if (txn) {
           p.commitTransaction();
           p.beginTransaction();

@@ -242,7 +242,7 @@ public final class LogNode implements Closeable {
       }, metrics);
     }
     if (GroupIds.isPartition(gid)) {
-      return new PartitionStateMachine(segmentConfig, metrics);
+      return new PartitionStateMachine(segmentConfig, config.snapshotThresholdBytes(), metrics);
     }
     throw new IllegalArgumentException("group " + gid + " is neither the metadata group nor a partition group");
   }

@@ -30,6 +30,12 @@ public final class NodeConfig {
   public static final int DEFAULT_MAX_BATCH_BYTES = 4 * 1024 * 1024;
   public static final int DEFAULT_MAX_RECORD_BYTES = 1024 * 1024;
   public static final long DEFAULT_SNAPSHOT_THRESHOLD = 20_000;
+  /**
+   * A partition replica also snapshots once the entries applied since its last snapshot reach this size, so its
+   * Raft log (purged after a snapshot) stays this small on disk whatever the batch size, and a restart replays at
+   * most this much. A follower further behind than that catches up by snapshot installation.
+   */
+  public static final long DEFAULT_SNAPSHOT_THRESHOLD_BYTES = 256L * 1024 * 1024;
   public static final long DEFAULT_SEGMENT_BYTES = 64L * 1024 * 1024;
   public static final long DEFAULT_RAFT_SEGMENT_BYTES = 8L * 1024 * 1024;
   public static final int DEFAULT_PRODUCE_TIMEOUT_MS = 10_000;
@@ -50,7 +56,7 @@ public final class NodeConfig {
 
   private static final Set<String> KNOWN_KEYS = Set.of(
       "node.id", "peers", "data.dir", "bind.host", "metadata.voters", "max.batch.bytes",
-      "max.record.bytes", "snapshot.threshold.entries", "segment.bytes", "produce.timeout.ms",
+      "max.record.bytes", "snapshot.threshold.entries", "snapshot.threshold.bytes", "segment.bytes", "produce.timeout.ms",
       "max.fetch.wait.ms", "raft.segment.bytes", "producer.expiry.ms", "election.timeout.min.ms", "election.timeout.max.ms", "election.on.peer.death", "metrics.port", "retention.check.interval.ms", "unsafe.async.flush", "unsafe.test.disable.dedup",
       "unsafe.test.lose.every.nth.produce.response");
 
@@ -62,6 +68,7 @@ public final class NodeConfig {
   private final int maxBatchBytes;
   private final int maxRecordBytes;
   private final long snapshotThresholdEntries;
+  private final long snapshotThresholdBytes;
   private final long segmentBytes;
   private final long raftSegmentBytes;
   private final int produceTimeoutMs;
@@ -94,6 +101,7 @@ public final class NodeConfig {
     this.maxBatchBytes = intKey(p, "max.batch.bytes", DEFAULT_MAX_BATCH_BYTES, 1024, 64 * 1024 * 1024);
     this.maxRecordBytes = intKey(p, "max.record.bytes", DEFAULT_MAX_RECORD_BYTES, 16, maxBatchBytes);
     this.snapshotThresholdEntries = longKey(p, "snapshot.threshold.entries", DEFAULT_SNAPSHOT_THRESHOLD, 16, Long.MAX_VALUE);
+    this.snapshotThresholdBytes = longKey(p, "snapshot.threshold.bytes", DEFAULT_SNAPSHOT_THRESHOLD_BYTES, 64 * 1024, Long.MAX_VALUE);
     this.segmentBytes = longKey(p, "segment.bytes", DEFAULT_SEGMENT_BYTES, 64 * 1024, 1L << 31);
     this.raftSegmentBytes = longKey(p, "raft.segment.bytes", DEFAULT_RAFT_SEGMENT_BYTES, 64 * 1024, 1L << 31);
     this.produceTimeoutMs = intKey(p, "produce.timeout.ms", DEFAULT_PRODUCE_TIMEOUT_MS, 100, 600_000);
@@ -243,6 +251,11 @@ public final class NodeConfig {
 
   public long snapshotThresholdEntries() {
     return snapshotThresholdEntries;
+  }
+
+  /** See {@link #DEFAULT_SNAPSHOT_THRESHOLD_BYTES}. */
+  public long snapshotThresholdBytes() {
+    return snapshotThresholdBytes;
   }
 
   public long segmentBytes() {

@@ -21,6 +21,11 @@ import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import org.apache.ratis.protocol.ClientId;
+import org.apache.ratis.protocol.SnapshotManagementRequest;
+import org.apache.ratis.rpc.CallId;
 import org.apache.ratis.proto.RaftProtos.LogEntryProto;
 import org.apache.ratis.protocol.Message;
 import org.apache.ratis.protocol.RaftGroupId;
@@ -69,9 +74,17 @@ import org.slf4j.LoggerFactory;
  */
 public final class PartitionStateMachine extends BaseStateMachine {
   private static final Logger LOG = LoggerFactory.getLogger(PartitionStateMachine.class);
+  private static final long SNAPSHOT_REQUEST_TIMEOUT_MS = 60_000;
+  /** Sends size-triggered snapshot requests to Ratis off the apply threads (the call takes the division's lock). */
+  private static final ExecutorService SNAPSHOT_REQUESTS = Executors.newSingleThreadExecutor(r -> {
+    Thread t = new Thread(r, "partition-snapshot-requests");
+    t.setDaemon(true);
+    return t;
+  });
 
   private final SegmentLogConfig segmentConfig;
   private final NodeMetrics metrics;
+  private final SnapshotSizeTrigger snapshotTrigger;
   private final PartitionSnapshotStore store = new PartitionSnapshotStore();
   private final AppendNotifier notifier = new AppendNotifier();
   /** Publishes the last stable offset, for read_committed long polls. */
@@ -90,9 +103,21 @@ public final class PartitionStateMachine extends BaseStateMachine {
   /** Producer sessions in {@link #producers}, published for metrics threads. */
   private volatile int producerSessions;
 
-  public PartitionStateMachine(SegmentLogConfig segmentConfig, NodeMetrics metrics) {
+  /**
+   * @param snapshotThresholdBytes a snapshot is requested once the entries applied since the last one reach this
+   *                               size ({@code snapshot.threshold.bytes})
+   */
+  public PartitionStateMachine(SegmentLogConfig segmentConfig, long snapshotThresholdBytes, NodeMetrics metrics) {
     this.segmentConfig = segmentConfig;
     this.metrics = metrics;
+    this.snapshotTrigger = new SnapshotSizeTrigger(snapshotThresholdBytes, this::requestSnapshot);
+  }
+
+  /** Asks this replica's Ratis division to take a snapshot now (Ratis' own trigger counts entries only). */
+  private CompletableFuture<?> requestSnapshot() {
+    return getServer().thenComposeAsync(server -> server.snapshotManagementAsync(SnapshotManagementRequest.newCreate(
+        ClientId.randomId(), server.getId(), getGroupId(), CallId.getAndIncrement(), SNAPSHOT_REQUEST_TIMEOUT_MS, 1)),
+        SNAPSHOT_REQUESTS);
   }
 
   @Override
@@ -222,6 +247,7 @@ public final class PartitionStateMachine extends BaseStateMachine {
       case KIND_NOT_SET -> error(ErrorCode.INVALID_REQUEST, "empty partition entry");
     };
     updateLastAppliedTermIndex(ti);
+    snapshotTrigger.applied(entry.getSerializedSize());
     metrics.applied(NodeMetrics.PARTITION, System.nanoTime() - started);
     return CompletableFuture.completedFuture(ShadedBytes.toMessage(result));
   }
@@ -420,6 +446,7 @@ public final class PartitionStateMachine extends BaseStateMachine {
     store.save(ti, l.logEndOffset(), l.logStartOffset(), files, b -> b.addAllProducers(producers.toRecords())
         .addAllCommittedOffsets(offsets.toRecords()).addAllOpenTransactions(t.openRecords())
         .addAllAbortedBatches(t.abortedRecords()));
+    snapshotTrigger.snapshotTaken();
     metrics.snapshotTaken(NodeMetrics.PARTITION, System.nanoTime() - started);
     LOG.debug("{}: snapshot at {} (next offset {}, {} segments)", getGroupId(), ti, l.logEndOffset(), files.size());
     return ti.getIndex();

@@ -73,7 +73,9 @@ public final class RaftPropertiesFactory {
     // follower has them and they are applied. A lagging follower is sent entries read back from the segment file.
     RaftServerConfigKeys.Log.setSegmentCacheNumMax(p, 2);
     RaftServerConfigKeys.Log.setSegmentCacheSizeMax(p, segmentBytes);
-    RaftServerConfigKeys.Log.setPurgeGap(p, (int) Math.min(1024, config.snapshotThresholdEntries()));
+    // Purge after every snapshot: a partition's snapshots also come by size (snapshot.threshold.bytes), a few
+    // large batches apart, and Ratis' default gap of 1024 entries would keep gigabytes of them on disk.
+    RaftServerConfigKeys.Log.setPurgeGap(p, 1);
     RaftServerConfigKeys.Log.Appender.setInstallSnapshotEnabled(p, true);
     // Ratis reads each snapshot chunk into one heap array (16 MiB by default) and retries a failed installation
     // every few hundred milliseconds: a leader sending a restarted replica its segments ran out of heap (1 GiB)

@@ -10,13 +10,15 @@ import java.util.function.Supplier;
  * and made a restart replay all of it.
  *
  * <p>{@link #applied} runs on the apply thread; the request it starts must not block that thread. At most one
- * request is outstanding; when it completes without a snapshot having been taken the next apply asks again.
- * Snapshot timing is local to a replica and decides nothing any applied entry does.
+ * request is outstanding; when it completes without a snapshot having been taken (Ratis refuses one while it
+ * installs a snapshot, for example), the trigger asks again after another eighth of the threshold. Snapshot timing is local to a replica and decides nothing any applied entry does.
  */
 final class SnapshotSizeTrigger {
   private final long thresholdBytes;
   private final Supplier<CompletableFuture<?>> request;
   private volatile long bytesSinceSnapshot;
+  /** {@link #bytesSinceSnapshot} at which the next request goes out. */
+  private volatile long requestAtBytes;
   private volatile boolean requested;
 
   /**
@@ -28,6 +30,7 @@ final class SnapshotSizeTrigger {
       throw new IllegalArgumentException("thresholdBytes must be > 0: " + thresholdBytes);
     }
     this.thresholdBytes = thresholdBytes;
+    this.requestAtBytes = thresholdBytes;
     this.request = request;
   }
 
@@ -35,22 +38,31 @@ final class SnapshotSizeTrigger {
   void applied(long bytes) {
     long total = bytesSinceSnapshot + bytes;
     bytesSinceSnapshot = total;
-    if (total >= thresholdBytes && !requested) {
+    if (total >= requestAtBytes && !requested) {
       requested = true;
       CompletableFuture<?> f;
       try {
         f = request.get();
       } catch (RuntimeException e) {
-        requested = false;
+        ended();
         return;
       }
-      f.whenComplete((r, e) -> requested = false);
+      f.whenComplete((r, e) -> ended());
     }
+  }
+
+  private void ended() {
+    long since = bytesSinceSnapshot;
+    if (since >= requestAtBytes) {
+      requestAtBytes = since + Math.max(1, thresholdBytes / 8);
+    }
+    requested = false;
   }
 
   /** A snapshot of everything applied so far was taken (on request or on Ratis' own entry-count trigger). */
   void snapshotTaken() {
     bytesSinceSnapshot = 0;
+    requestAtBytes = thresholdBytes;
   }
 
   long bytesSinceSnapshot() {

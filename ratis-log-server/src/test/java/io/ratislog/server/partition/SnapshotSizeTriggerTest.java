@@ -34,21 +34,29 @@ class SnapshotSizeTriggerTest {
   }
 
   @Test
-  void asksAgainWhenARequestEndsWithoutASnapshot() {
+  void asksAgainAnEighthOfTheThresholdAfterARequestEndedWithoutASnapshot() {
     trigger.applied(1000);
     requests.get(0).completeExceptionally(new IllegalStateException("installing a snapshot"));
+    trigger.applied(124);
+    assertEquals(1, requests.size());
     trigger.applied(1);
     assertEquals(2, requests.size());
+    trigger.snapshotTaken();
+    requests.get(1).complete(null);
+    trigger.applied(999);
+    assertEquals(2, requests.size(), "after a snapshot the full threshold counts again");
   }
 
   @Test
-  void aRequestThatCannotStartIsRetriedOnTheNextApply() {
+  void aRequestThatCannotStartIsRetriedLater() {
     int[] calls = {0};
-    SnapshotSizeTrigger failing = new SnapshotSizeTrigger(10, () -> {
+    SnapshotSizeTrigger failing = new SnapshotSizeTrigger(80, () -> {
       calls[0]++;
       throw new IllegalStateException("no server yet");
     });
-    failing.applied(10);
+    failing.applied(80);
+    failing.applied(9);
+    assertEquals(1, calls[0]);
     failing.applied(1);
     assertEquals(2, calls[0]);
   }

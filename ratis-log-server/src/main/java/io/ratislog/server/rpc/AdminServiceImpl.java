@@ -287,13 +287,25 @@ public final class AdminServiceImpl extends AdminServiceGrpc.AdminServiceImplBas
     }
   }
 
+  /**
+   * The nodes come from a linearizable read of the registry, so a node a client just added or removed is listed (or
+   * not) whichever node answers; without a metadata leader, from this node's replica. Roles and replica counts are
+   * this node's view.
+   */
   @Override
   public void describeCluster(DescribeClusterRequest request, StreamObserver<DescribeClusterResponse> out) {
+    metadataClient.queryNodes()
+        .handle((r, t) -> t == null && r.getNodesCount() > 0
+            ? r.getNodesList().stream().map(ClusterNodes::toPeer).toList() : nodes.all())
+        .thenAccept(registered -> describeCluster(registered, out));
+  }
+
+  private void describeCluster(List<PeerInfo> registered, StreamObserver<DescribeClusterResponse> out) {
     List<CompletableFuture<NodeStatus>> statuses = new ArrayList<>();
     MetadataRoles roles = metadataRoles();
     Map<Integer, Integer> replicas = membershipRpc.replicaCounts();
-    for (PeerInfo p : nodes.all()) {
-      Node node = router.node(p.id());
+    for (PeerInfo p : registered) {
+      Node node = Node.newBuilder().setId(p.id()).setHost(p.host()).setClientPort(p.clientPort()).build();
       statuses.add(ping(p).thenApply(up -> NodeStatus.newBuilder().setNode(node).setUp(up)
           .setMetadataVoter(roles.voters().contains(p.id())).setMetadataListener(roles.listeners().contains(p.id()))
           .setRaftPort(p.raftPort()).setReplicaCount(replicas.getOrDefault(p.id(), 0)).build()));

@@ -48,9 +48,7 @@ class RaftLogBoundsIT {
 
   @Test
   void closedRaftLogSegmentsDoNotStayInHeapOnceAppliedEverywhere() throws Exception {
-    Properties extra = new Properties();
-    extra.setProperty("max.batch.bytes", String.valueOf(128 * 1024));
-    extra.setProperty("raft.segment.bytes", String.valueOf(SEGMENT_BYTES));
+    Properties extra = smallBatches(SEGMENT_BYTES);
     try (MiniCluster c = new MiniCluster(dir, 3, extra).startAll();
          io.ratislog.client.Admin admin = admin(c)) {
       admin.createTopic("heavy", 1, 3);
@@ -75,9 +73,7 @@ class RaftLogBoundsIT {
 
   @Test
   void theRaftLogOnDiskStaysNearTheSnapshotSizeThreshold() throws Exception {
-    Properties extra = new Properties();
-    extra.setProperty("max.batch.bytes", String.valueOf(128 * 1024));
-    extra.setProperty("raft.segment.bytes", String.valueOf(256 * 1024));
+    Properties extra = smallBatches(256 * 1024);
     extra.setProperty("snapshot.threshold.bytes", String.valueOf(SEGMENT_BYTES));
     try (MiniCluster c = new MiniCluster(dir, 3, extra).startAll();
          io.ratislog.client.Admin admin = admin(c)) {
@@ -100,6 +96,14 @@ class RaftLogBoundsIT {
       c.start(follower);
       assertEquals(records + 500, readAll(c, "tail", 1, records + 500).size());
     }
+  }
+
+  /** 128 KiB batches at most, so that small Raft segments are allowed. */
+  private static Properties smallBatches(int raftSegmentBytes) {
+    Properties p = new Properties();
+    p.setProperty("max.batch.bytes", String.valueOf(128 * 1024));
+    p.setProperty("raft.segment.bytes", String.valueOf(raftSegmentBytes));
+    return p;
   }
 
   private static void produceLarge(MiniCluster c, String topic, int records) throws Exception {

@@ -9,11 +9,13 @@ import io.ratislog.client.ProducerConfig;
 import io.ratislog.client.ProducerRecord;
 import io.ratislog.client.RecordMetadata;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -21,6 +23,8 @@ import java.util.List;
 import java.util.Properties;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.function.LongPredicate;
+import java.util.function.LongSupplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
@@ -58,12 +62,7 @@ class RaftLogBoundsIT {
       // A closed segment stays cached while a follower may still need it; all have it once applied everywhere.
       for (int id : c.ids()) {
         int port = c.metricsPort(id);
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        long cached = mostCachedClosedSegments(port);
-        while ((cached < 0 || cached > 2) && System.nanoTime() < deadline) {
-          Thread.sleep(100);
-          cached = mostCachedClosedSegments(port);
-        }
+        long cached = pollFor30s(() -> mostCachedClosedSegments(port), v -> v >= 0 && v <= 2);
         assertTrue(cached >= 0 && cached <= 2,
             "node " + id + " still caches " + cached + " closed Raft log segments of one group after 30 s");
       }
@@ -82,12 +81,8 @@ class RaftLogBoundsIT {
       int records = 3000; // ~12 MiB in ~200 batches: far below the 20,000-entry snapshot threshold
       produceLarge(c, "tail", records);
       for (int id : c.ids()) {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        long largest = largestRaftLog(c.dataDir(id));
-        while (largest > 3L * SEGMENT_BYTES && System.nanoTime() < deadline) {
-          Thread.sleep(100);
-          largest = largestRaftLog(c.dataDir(id));
-        }
+        Path nodeDir = c.dataDir(id);
+        long largest = pollFor30s(() -> largestRaftLog(nodeDir), v -> v <= 3L * SEGMENT_BYTES);
         assertTrue(largest <= 3L * SEGMENT_BYTES, "node " + id + " keeps " + largest + " bytes of Raft log for one group");
       }
       int follower = c.ids().stream().filter(id -> id != leaderOf(c, "tail", 0)).findFirst().orElseThrow();
@@ -96,6 +91,17 @@ class RaftLogBoundsIT {
       c.start(follower);
       assertEquals(records + 500, readAll(c, "tail", 1, records + 500).size());
     }
+  }
+
+  /** Samples {@code value} every 100 ms until {@code done} holds or 30 s passed; returns the last sample. */
+  private static long pollFor30s(LongSupplier value, LongPredicate done) throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    long v = value.getAsLong();
+    while (!done.test(v) && System.nanoTime() < deadline) {
+      Thread.sleep(100);
+      v = value.getAsLong();
+    }
+    return v;
   }
 
   /** 128 KiB batches at most, so that small Raft segments are allowed. */
@@ -121,8 +127,11 @@ class RaftLogBoundsIT {
     }
   }
 
-  /** The most bytes of Raft log segment files ({@code log_*}) any group of the node has on disk. */
-  private static long largestRaftLog(Path nodeDir) throws IOException {
+  /**
+   * The most bytes of Raft log segment files ({@code log_*}) any group of the node has on disk. A file Ratis
+   * renames or purges while it is being listed counts as empty.
+   */
+  private static long largestRaftLog(Path nodeDir) {
     long largest = 0;
     Path raft = nodeDir.resolve("raft");
     if (!Files.isDirectory(raft)) {
@@ -137,11 +146,17 @@ class RaftLogBoundsIT {
         long sum = 0;
         try (Stream<Path> files = Files.list(current)) {
           for (Path f : files.filter(f -> f.getFileName().toString().startsWith("log_")).toList()) {
-            sum += Files.size(f);
+            try {
+              sum += Files.size(f);
+            } catch (NoSuchFileException gone) {
+              // rolled (renamed) or purged since the listing
+            }
           }
         }
         largest = Math.max(largest, sum);
       }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
     }
     return largest;
   }

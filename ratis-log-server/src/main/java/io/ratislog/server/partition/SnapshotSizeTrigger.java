@@ -11,7 +11,8 @@ import java.util.function.Supplier;
  *
  * <p>{@link #applied} runs on the apply thread; the request it starts must not block that thread. At most one
  * request is outstanding; when it completes without a snapshot having been taken (Ratis refuses one while it
- * installs a snapshot, for example), the trigger asks again after another eighth of the threshold. Snapshot timing is local to a replica and decides nothing any applied entry does.
+ * installs a snapshot, for example), the trigger asks again after another eighth of the threshold. Snapshot timing
+ * is local to a replica and decides nothing any applied entry does.
  */
 final class SnapshotSizeTrigger {
   private final long thresholdBytes;
@@ -63,9 +64,5 @@ final class SnapshotSizeTrigger {
   void snapshotTaken() {
     bytesSinceSnapshot = 0;
     requestAtBytes = thresholdBytes;
-  }
-
-  long bytesSinceSnapshot() {
-    return bytesSinceSnapshot;
   }
 }

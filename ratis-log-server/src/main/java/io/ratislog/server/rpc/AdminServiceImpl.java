@@ -305,7 +305,7 @@ public final class AdminServiceImpl extends AdminServiceGrpc.AdminServiceImplBas
     MetadataRoles roles = metadataRoles();
     Map<Integer, Integer> replicas = membershipRpc.replicaCounts();
     for (PeerInfo p : registered) {
-      Node node = Node.newBuilder().setId(p.id()).setHost(p.host()).setClientPort(p.clientPort()).build();
+      Node node = PartitionRouter.toNode(p);
       statuses.add(ping(p).thenApply(up -> NodeStatus.newBuilder().setNode(node).setUp(up)
           .setMetadataVoter(roles.voters().contains(p.id())).setMetadataListener(roles.listeners().contains(p.id()))
           .setRaftPort(p.raftPort()).setReplicaCount(replicas.getOrDefault(p.id(), 0)).build()));

@@ -124,9 +124,11 @@ final class PartitionRouter {
   /** The client address of node {@code id}, or null when no such node is registered (or configured). */
   Node node(int id) {
     PeerInfo p = nodes.peer(id);
-    if (p == null) {
-      return null;
-    }
+    return p == null ? null : toNode(p);
+  }
+
+  /** The client address of {@code p}, as the API names a node. */
+  static Node toNode(PeerInfo p) {
     return Node.newBuilder().setId(p.id()).setHost(p.host()).setClientPort(p.clientPort()).build();
   }
 

@@ -70,8 +70,10 @@ if [[ ! -d $BENCH_TARGET/lib || ! -f $BENCH_TARGET/classes/io/ratislog/bench/Fai
 fi
 OUT_DIR=$(cd "$(dirname "$OUT")" 2> /dev/null && pwd || { mkdir -p "$(dirname "$OUT")" && cd "$(dirname "$OUT")" && pwd; })
 FULL=${FULL:-0}
-if [[ $FULL == 1 ]]; then D100=2000000; D1K=300000; DLAT=5000; DRATE=300000; DTX=1000000
-else D100=500000; D1K=100000; DLAT=2000; DRATE=100000; DTX=300000; fi
+# The produce cases run long enough for several 5 s windows after the first 10 s (the "sustained" rows): on 2
+# shared cores the first seconds of every JVM, Kafka's included, go mostly to the JIT compiler.
+if [[ $FULL == 1 ]]; then D100=10000000; D1K=1500000; DLAT=5000; DRATE=300000; DTX=1000000
+else D100=4000000; D1K=600000; DLAT=2000; DRATE=100000; DTX=300000; fi
 # One-in-flight records sent before the measured ones: the throughput cases send a few hundred batches, too few
 # for the JIT to compile the one-record path (2,000 cold records measured a 10-12 ms p50, 4 ms after 5,000).
 NLAT_WARMUP=${NLAT_WARMUP:-5000}
@@ -98,7 +100,7 @@ for port in 9491 9492 9493 9591 9592 9593; do
   fi
 done
 trap cleanup EXIT
-: > "$RAW"; : > "$RAW.err"; : > "$CMDS"
+: > "$RAW"; : > "$RAW.err"; : > "$RAW.windows"; : > "$CMDS"
 "$RATISLOG_ROOT/scripts/cluster.sh" start 3 >&2
 sleep 3
 for i in 1 2 3; do
@@ -118,8 +120,8 @@ bench() {
   echo "$case log-bench --bootstrap $BOOT $*" | sed "s|$RATISLOG_DATA|\$RATISLOG_DATA|g; s|$RATISLOG_ROOT/||g" >> "$CMDS"
   # shellcheck disable=SC2086
   "$JAVA" $CLIENT_JVM -cp "$BENCH_TARGET/classes:$BENCH_TARGET/lib/*" io.ratislog.bench.LogBench \
-    --bootstrap "$BOOT" "$@" 2>> "$RAW.err" | grep '^RESULT' | sed "s/^RESULT /RESULT case=$case /" | tee -a "$RAW" >&2 \
-    || echo "RESULT case=$case kind=failed args=$*" >> "$RAW"
+    --bootstrap "$BOOT" "$@" 2>> "$RAW.err" | sed "s/^/$case /" | tee -a "$RAW.windows" | sed -n "s/^$case RESULT /RESULT case=$case /p" \
+    | tee -a "$RAW" >&2 || echo "RESULT case=$case kind=failed args=$*" >> "$RAW"
 }
 START=$(date +%s)
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -177,7 +179,7 @@ if [[ $PEER == kafka ]]; then
   # kafka-tools 4.4.0 is not on Maven Central: go straight to the version run.sh falls back to.
   KAFKA_ENV=(WORK="$KAFKA_WORK" OUT_MD="$KAFKA_WORK/RESULTS.md" KAFKA_VERSION=4.4.0 TOOLS_VERSION=4.3.1 REPS=1
     PARTITIONS_LIST="1 6" TUNED_VARIANT=0 FSYNC_VARIANT=1 WARMUP_N=100000
-    N100=$((N100 / 2)) N1K=20000 NTX100=$((NTX / 2)) NTX1K=20000 NFSYNC100=$((N100 * 2)) NFSYNC1K=$((N1K * 2))
+    N100=$((N100 / 2)) N1K=20000 NTX100=$((NTX / 2)) NTX1K=20000 NFSYNC100=$N100 NFSYNC1K=$N1K
     E2E_N=$((NLAT_WARMUP + NLAT)) RATE="$RATE" RATE_N=$NRATE TX_MS=100 DEADLINE_S=1500
     MAVEN_OPTS="${MAVEN_OPTS:-}${BENCH_MVN_REPO:+ -Dmaven.repo.local=$BENCH_MVN_REPO}")
   echo "+ [kafka] env ${KAFKA_ENV[*]} bash $KAFKA_RUN" >&2
@@ -186,6 +188,11 @@ if [[ $PEER == kafka ]]; then
   KAFKA_WALL=$(( $(date +%s) - KSTART ))
   KAFKA_RES=$KAFKA_WORK/results
   [[ -f $KAFKA_RES/results.tsv ]] && cp "$KAFKA_RES/results.tsv" "$OUT.kafka.tsv" && cp "$KAFKA_RES/commands.txt" "$OUT.kafka.commands"
+  # ProducerPerformance's 5 s progress lines of the compared runs, for the sustained rows.
+  : > "$OUT.kafka.windows"
+  for k in fsync-p1-s100-r1 fsync-p1-s1024-r1 fsync-p6-s100-r1; do
+    if [[ -f $KAFKA_WORK/logs/$k.log ]]; then sed "s/^/$k /" "$KAFKA_WORK/logs/$k.log" >> "$OUT.kafka.windows"; fi
+  done
   LOAD_AFTER_KAFKA=$(cut -d' ' -f1-3 /proc/loadavg)
 fi
 
@@ -208,13 +215,22 @@ kafka() {
   awk -F'\t' -v k="$1" -v p="$2" -v s="$3" -v col="$4" \
     'NR==1{for(i=1;i<=NF;i++) c[$i]=i; next} $1==k && $2==p && $3==s && $5!="FAILED"{print $c[col]; exit}' "$OUT.kafka.tsv"
 }
+# sustained FILE KEY RECORDS REC_S: records/s after the first two 5 s progress windows (ProducerPerformance's lines,
+# or log-bench's in the same format, prefixed with KEY in FILE): (all records - those of the first two windows) /
+# (the run's time - those windows' time). Empty when the run had fewer than three windows.
+sustained() {
+  [[ -f $1 && -n $3 && -n $4 ]] || return 0
+  awk -v key="$2" -v n="$3" -v r="$4" '$1 == key && / records sent, .* records\/sec / && !/ 50th/ {
+      w++; if (w <= 2 && $5 + 0 > 0) { c += $2; t += $2 / $5 } }
+    END { if (w >= 3 && r + 0 > 0 && n / r - t > 0) printf "%.0f", (n - c) / (n / r - t) }' "$1"
+}
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN{ if (a != "" && b != "" && b+0 > 0) printf "%.2f", a/b; else printf "-" }'; }
 fmt() { awk -v a="$1" 'BEGIN{ if (a == "") print "-"; else if (a+0 >= 100) printf "%.0f\n", a; else printf "%.3g\n", a }'; }
 ours_row() { # label case
   local line; line=$(result "$2")
   if ! selected "$2"; then return; fi
-  if [[ -z $line || $line == *kind=failed* ]]; then echo "| $1 | failed | | | | | |"; return; fi
-  echo "| $1 | $(field rec_s "$line") | $(field mb_s "$line") | $(field p50_ms "$line") | $(field p99_ms "$line") | $(field p999_ms "$line") | $(field max_ms "$line") |"
+  if [[ -z $line || $line == *kind=failed* ]]; then echo "| $1 | failed | | | | | | |"; return; fi
+  echo "| $1 | $(field rec_s "$line") | $(fmt "$(sustained "$RAW.windows" "$2" "$(field records "$line")" "$(field rec_s "$line")")") | $(field mb_s "$line") | $(field p50_ms "$line") | $(field p99_ms "$line") | $(field p999_ms "$line") | $(field max_ms "$line") |"
 }
 label() { case $1 in rec_s) echo "records/s" ;; mb_s) echo "MB/s" ;; p999_ms) echo "p99.9 ms" ;; *) echo "${1//_/ }" ;; esac; }
 # side CASE LABEL METRIC(rec_s|mb_s|p50_ms|p99_ms|p999_ms) KAFKA_KIND P S KAFKA_COLUMN TARGET
@@ -224,6 +240,15 @@ side() {
   ours=$(field "$3" "$line")
   k=$( [[ $4 == - ]] || kafka "$4" "$5" "$6" "$7")
   echo "| $2 | $(label "$3") | $(fmt "$ours") | $(fmt "$k") | $(ratio "$ours" "$k") | $8 |"
+}
+# sustained_side CASE LABEL KAFKA_RUN P S: the sustained rates of a produce case and of Kafka's matching run
+sustained_side() {
+  selected "$1" || return 0
+  local line ours k kline; line=$(result "$1")
+  ours=$(sustained "$RAW.windows" "$1" "$(field records "$line")" "$(field rec_s "$line")")
+  k=$(sustained "$OUT.kafka.windows" "$3" "$(kafka idempotent-bigbatch-fsync "$4" "$5" records)" \
+    "$(kafka idempotent-bigbatch-fsync "$4" "$5" rec_s)")
+  echo "| $2 | records/s | $(fmt "$ours") | $(fmt "$k") | $(ratio "$ours" "$k") | ratio ≥ 1.0 |"
 }
 kafka_cmd() { # pattern: the Kafka tool command whose line matches it
   [[ -f $OUT.kafka.commands ]] && grep -E -- "$1" "$OUT.kafka.commands" | head -1 | sed "s|127.0.0.1:29092,[^ ]*|\$BS|" || true
@@ -255,7 +280,11 @@ SC=$(result scale)
   if [[ -n $KAFKA_WALL ]]; then
     echo "## Side by side (same run)"
     echo
-    echo "ratio = ratislog / Kafka: above 1 is better for records/s and MB/s, below 1 is better for latency."
+    echo "ratio = ratislog / Kafka: above 1 is better for records/s, below 1 is better for latency. The 1 KiB row compares"
+    echo "records/s (the same ratio as bytes/s): Kafka's tools print MiB/s, ratislog's tables MB/s (10^6 bytes)."
+    echo "The \"after the first 10 s\" rows leave out each run's first two 5 s progress windows (ProducerPerformance's"
+    echo "lines, and log-bench's in the same format in \`$(basename "$RAW").windows\`): the rate a warmed-up client and"
+    echo "cluster sustain, while the whole-run rows include the JIT compiling both (every JVM shares the 2 cores)."
     echo "Kafka's producer rows are its idempotent producer (acks=all) with \`batch.size=1048576 linger.ms=10\` on topics with"
     echo "\`flush.messages=1\` (every replica fsyncs every append), the closest match to ratislog's fsync before ack;"
     echo "its transactional row uses default batching (16 KiB, commit every 100 ms), ours 1 MiB batches."
@@ -265,8 +294,11 @@ SC=$(result scale)
     echo "| case | metric | ratislog | Kafka | ratio | target |"
     echo "|---|---|---|---|---|---|"
     side produce-p1-100 "produce, 1 partition, 100 B (ours exactly-once)" rec_s idempotent-bigbatch-fsync 1 100 rec_s "ratio ≥ 1.0"
-    side produce-p1-1k "produce, 1 partition, 1 KiB (ours exactly-once)" mb_s idempotent-bigbatch-fsync 1 1024 mb_s "ratio ≥ 1.0"
+    side produce-p1-1k "produce, 1 partition, 1 KiB (ours exactly-once)" rec_s idempotent-bigbatch-fsync 1 1024 rec_s "ratio ≥ 1.0"
     side produce-p6-100 "produce, 6 partitions, 100 B (ours exactly-once)" rec_s idempotent-bigbatch-fsync 6 100 rec_s "ratio ≥ 1.0"
+    sustained_side produce-p1-100 "produce, 1 partition, 100 B, after the first 10 s" fsync-p1-s100-r1 1 100
+    sustained_side produce-p1-1k "produce, 1 partition, 1 KiB, after the first 10 s" fsync-p1-s1024-r1 1 1024
+    sustained_side produce-p6-100 "produce, 6 partitions, 100 B, after the first 10 s" fsync-p6-s100-r1 6 100
     side produce-tx-p1-100 "produce, 1 partition, 100 B, transactional, commit every 100 ms" rec_s transactional 1 100 rec_s ""
     side consume-p1-100 "consume, 1 partition, 100 B" rec_s consume 1 100 rec_s "ratio ≥ 1.0"
     side rate-p1-100 "produce at $RATE records/s, 100 B, send to ack" p50_ms "idempotent@${RATE}/s" 1 100 p50_ms ""
@@ -304,8 +336,8 @@ SC=$(result scale)
   fi
   echo "## ratislog"
   echo
-  echo "| case | records/s | MB/s | p50 ms | p99 ms | p99.9 ms | max ms |"
-  echo "|---|---|---|---|---|---|---|"
+  echo "| case | records/s | records/s after the first 10 s | MB/s | p50 ms | p99 ms | p99.9 ms | max ms |"
+  echo "|---|---|---|---|---|---|---|---|"
   ours_row "produce, 1 partition, 100 B, exactly-once" produce-p1-100
   ours_row "produce, 1 partition, 100 B, at-least-once" produce-p1-100-alo
   ours_row "produce, 1 partition, 1 KiB, exactly-once" produce-p1-1k

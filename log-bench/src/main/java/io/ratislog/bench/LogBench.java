@@ -74,6 +74,9 @@ public final class LogBench {
     @Option(names = "--transactional-id", description = "send in transactions with this id") String transactionalId;
     @Option(names = "--transaction-ms", defaultValue = "100", description = "commit every this many ms (with --transactional-id)")
     long transactionMs;
+    @Option(names = "--report-interval-ms", defaultValue = "5000",
+        description = "print acknowledged records/s every this many ms, as Kafka's ProducerPerformance does; 0 = never")
+    long reportIntervalMs;
 
     @Override
     public Integer call() throws Exception {
@@ -108,6 +111,7 @@ public final class LogBench {
           p.beginTransaction();
         }
         start = System.nanoTime();
+        ProgressWindow progress = new ProgressWindow(reportIntervalMs, size, System.out, start);
         long nextCommit = start + TimeUnit.MILLISECONDS.toNanos(transactionMs);
         for (long i = 0; i < records; i++) {
           if (rate > 0) {
@@ -131,9 +135,11 @@ public final class LogBench {
             if (e != null) {
               failed.incrementAndGet();
             } else {
-              long us = (System.nanoTime() - t0) / 1000;
+              long now = System.nanoTime();
+              long us = (now - t0) / 1000;
               synchronized (h) {
                 h.recordValue(Math.min(us, h.getHighestTrackableValue()));
+                progress.record(us, now);
               }
             }
             window.release();

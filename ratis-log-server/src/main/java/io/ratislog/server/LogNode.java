@@ -239,10 +239,10 @@ public final class LogNode implements Closeable {
         if (m != null) {
           m.trigger();
         }
-      }, metrics);
+      }, config.raftLogRetainBytes(), metrics);
     }
     if (GroupIds.isPartition(gid)) {
-      return new PartitionStateMachine(segmentConfig, config.snapshotThresholdBytes(), metrics);
+      return new PartitionStateMachine(segmentConfig, config.snapshotThresholdBytes(), config.raftLogRetainBytes(), metrics);
     }
     throw new IllegalArgumentException("group " + gid + " is neither the metadata group nor a partition group");
   }

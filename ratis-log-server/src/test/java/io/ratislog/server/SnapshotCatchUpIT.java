@@ -26,19 +26,17 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A follower that was down while the leader snapshotted and purged its Raft log catches up by installing the
- * leader's snapshot (sealed segments plus meta), then ends with the same bytes as the leader.
+ * leader's snapshot (sealed segments plus meta), then ends with the same bytes as the leader. Ratis purges only what
+ * every replica committed, so the leader purges past a stopped follower only once its Raft log outgrew
+ * {@code raft.log.retain.bytes}; below that, the follower catches up from the log.
  */
 class SnapshotCatchUpIT {
   @TempDir Path dir;
 
   @Test
   void followerBehindThePurgedLogInstallsTheSnapshot() throws Exception {
-    Properties props = new Properties();
-    props.setProperty("snapshot.threshold.entries", "16");
-    props.setProperty("segment.bytes", "65536");
-    props.setProperty("max.batch.bytes", "16384");
-    props.setProperty("max.record.bytes", "16384");
-    props.setProperty("raft.segment.bytes", "65536");
+    Properties props = smallEntries();
+    props.setProperty("raft.log.retain.bytes", "131072");
     try (MiniCluster c = new MiniCluster(dir, 3, props).startAll();
          Admin admin = admin(c)) {
       admin.createTopic("events", 1, 3);
@@ -89,11 +87,8 @@ class SnapshotCatchUpIT {
    */
   @Test
   void metadataFollowerBehindThePurgedLogInstallsTheSnapshot() throws Exception {
-    Properties props = new Properties();
-    props.setProperty("snapshot.threshold.entries", "16");
-    props.setProperty("max.batch.bytes", "16384");
-    props.setProperty("max.record.bytes", "16384");
-    props.setProperty("raft.segment.bytes", "65536");
+    Properties props = smallEntries();
+    props.setProperty("raft.log.retain.bytes", "0");
     try (MiniCluster c = new MiniCluster(dir, 3, props).startAll();
          Admin admin = admin(c)) {
       admin.createTopic("configs", 1, 3);
@@ -133,6 +128,70 @@ class SnapshotCatchUpIT {
       admin.createTopic("after", 1, 2);
       assertEquals(1, admin.describeTopic("after").partitionCount());
     }
+  }
+
+  /**
+   * Under the default {@code raft.log.retain.bytes} the leader keeps its Raft log for a stopped follower through many
+   * snapshots, and the follower catches up from it: no snapshot of the partition's segments is shipped.
+   */
+  @Test
+  void followerThatWasDownCatchesUpFromTheRetainedLog() throws Exception {
+    try (MiniCluster c = new MiniCluster(dir, 3, smallEntries()).startAll();
+         Admin admin = admin(c)) {
+      admin.createTopic("events", 1, 3);
+      Map<String, RecordMetadata> acked = new HashMap<>();
+      try (Producer producer = new Producer(ProducerConfig.builder(c.bootstrap()).lingerMs(0).batchSizeBytes(1024).build())) {
+        acked.putAll(produceAll(producer, "events", "a", 200));
+        int leader = leaderOf(c, "events", 0);
+        int follower = c.ids().stream().filter(id -> id != leader).findFirst().orElseThrow();
+        long followerIndexBefore = division(c, follower, "events", 0).getInfo().getLastAppliedIndex();
+        c.stop(follower);
+
+        String pad = "x".repeat(300);
+        for (int i = 0; i < 600; i++) {
+          String v = "b-" + i + "-" + pad;
+          acked.put(v, producer.send(new ProducerRecord("events", 0, null, v.getBytes(StandardCharsets.UTF_8))).get(30, TimeUnit.SECONDS));
+        }
+        RaftServer.Division leaderDivision = division(c, leaderOf(c, "events", 0), "events", 0);
+        assertTrue(leaderDivision.getStateMachine().getLatestSnapshot().getIndex() > followerIndexBefore + 16,
+            "the leader snapshotted while the follower was down");
+        assertTrue(leaderDivision.getRaftLog().getStartIndex() <= followerIndexBefore + 1,
+            "the leader kept its log from the stopped follower's last index on");
+
+        c.start(follower);
+        await("the follower catches up", 60_000, () -> {
+          PartitionStateMachine f = replica(c, follower, "events", 0);
+          PartitionStateMachine l = replica(c, leaderOf(c, "events", 0), "events", 0);
+          return f != null && l != null && f.isServing() && f.logEndOffset() == l.logEndOffset();
+        });
+        assertEquals(allBatches(replica(c, leaderOf(c, "events", 0), "events", 0)), allBatches(replica(c, follower, "events", 0)));
+        // Purges follow snapshots (every 16 entries): write one entry at a time until each replica took one since.
+        int[] next = {0};
+        await("every replica purged its log again once the follower committed", 30_000, () -> {
+          String v = "c-" + next[0]++;
+          try {
+            acked.put(v, producer.send(new ProducerRecord("events", 0, null, v.getBytes(StandardCharsets.UTF_8))).get(30, TimeUnit.SECONDS));
+          } catch (Exception e) {
+            throw new IllegalStateException("record " + v + " was not acknowledged", e);
+          }
+          return c.ids().stream().allMatch(id -> division(c, id, "events", 0).getRaftLog().getStartIndex() > followerIndexBefore + 1);
+        });
+      }
+      List<ConsumerRecord> read = readAll(c, "events", 1, acked.size());
+      assertAllAckedReadAtTheirOffsets(acked, read);
+      assertContiguous(read);
+    }
+  }
+
+  /** Snapshots every 16 entries and small Raft log segments, so that a few hundred batches make several purges. */
+  private static Properties smallEntries() {
+    Properties props = new Properties();
+    props.setProperty("snapshot.threshold.entries", "16");
+    props.setProperty("segment.bytes", "65536");
+    props.setProperty("max.batch.bytes", "16384");
+    props.setProperty("max.record.bytes", "16384");
+    props.setProperty("raft.segment.bytes", "65536");
+    return props;
   }
 
   private static boolean purgedPast(MiniCluster c, Admin admin, long index) {

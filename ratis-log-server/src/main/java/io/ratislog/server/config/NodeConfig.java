@@ -32,10 +32,15 @@ public final class NodeConfig {
   public static final long DEFAULT_SNAPSHOT_THRESHOLD = 20_000;
   /**
    * A partition replica also snapshots once the entries applied since its last snapshot reach this size, so its
-   * Raft log (purged after a snapshot) stays this small on disk whatever the batch size, and a restart replays at
-   * most this much. A follower further behind than that catches up by snapshot installation.
+   * Raft log tail (what a restart replays) stays this small whatever the batch size. Small on purpose: Ratis keeps
+   * every replayed entry of that tail in heap until the group's next Raft log segment rolls (its cache may evict
+   * only up to the last snapshot or rolled segment), so a node restarted after kill -9 holds the tails of all its
+   * partitions at once; with 256 MiB, one holding a dozen busy partitions ran out of a 1 GiB heap on restart.
+   * A lagging follower catches up from the Raft log kept for it ({@link #raftLogRetainBytes()}), not by snapshot.
    */
-  public static final long DEFAULT_SNAPSHOT_THRESHOLD_BYTES = 256L * 1024 * 1024;
+  public static final long DEFAULT_SNAPSHOT_THRESHOLD_BYTES = 16L * 1024 * 1024;
+  /** Raft log a partition replica keeps for replicas that are down or behind, before purging it past them. */
+  public static final long DEFAULT_RAFT_LOG_RETAIN_BYTES = 1024L * 1024 * 1024;
   public static final long DEFAULT_SEGMENT_BYTES = 64L * 1024 * 1024;
   public static final long DEFAULT_RAFT_SEGMENT_BYTES = 8L * 1024 * 1024;
   public static final int DEFAULT_PRODUCE_TIMEOUT_MS = 10_000;
@@ -56,7 +61,7 @@ public final class NodeConfig {
 
   private static final Set<String> KNOWN_KEYS = Set.of(
       "node.id", "peers", "data.dir", "bind.host", "metadata.voters", "max.batch.bytes",
-      "max.record.bytes", "snapshot.threshold.entries", "snapshot.threshold.bytes", "segment.bytes", "produce.timeout.ms",
+      "max.record.bytes", "snapshot.threshold.entries", "snapshot.threshold.bytes", "raft.log.retain.bytes", "segment.bytes", "produce.timeout.ms",
       "max.fetch.wait.ms", "raft.segment.bytes", "producer.expiry.ms", "election.timeout.min.ms", "election.timeout.max.ms", "election.on.peer.death", "metrics.port", "retention.check.interval.ms", "unsafe.async.flush", "unsafe.test.disable.dedup",
       "unsafe.test.lose.every.nth.produce.response");
 
@@ -69,6 +74,7 @@ public final class NodeConfig {
   private final int maxRecordBytes;
   private final long snapshotThresholdEntries;
   private final long snapshotThresholdBytes;
+  private final long raftLogRetainBytes;
   private final long segmentBytes;
   private final long raftSegmentBytes;
   private final int produceTimeoutMs;
@@ -102,6 +108,7 @@ public final class NodeConfig {
     this.maxRecordBytes = intKey(p, "max.record.bytes", DEFAULT_MAX_RECORD_BYTES, 16, maxBatchBytes);
     this.snapshotThresholdEntries = longKey(p, "snapshot.threshold.entries", DEFAULT_SNAPSHOT_THRESHOLD, 16, Long.MAX_VALUE);
     this.snapshotThresholdBytes = longKey(p, "snapshot.threshold.bytes", DEFAULT_SNAPSHOT_THRESHOLD_BYTES, 64 * 1024, Long.MAX_VALUE);
+    this.raftLogRetainBytes = longKey(p, "raft.log.retain.bytes", DEFAULT_RAFT_LOG_RETAIN_BYTES, 0, Long.MAX_VALUE);
     this.segmentBytes = longKey(p, "segment.bytes", DEFAULT_SEGMENT_BYTES, 64 * 1024, 1L << 31);
     this.raftSegmentBytes = longKey(p, "raft.segment.bytes", DEFAULT_RAFT_SEGMENT_BYTES, 64 * 1024, 1L << 31);
     this.produceTimeoutMs = intKey(p, "produce.timeout.ms", DEFAULT_PRODUCE_TIMEOUT_MS, 100, 600_000);
@@ -256,6 +263,16 @@ public final class NodeConfig {
   /** See {@link #DEFAULT_SNAPSHOT_THRESHOLD_BYTES}. */
   public long snapshotThresholdBytes() {
     return snapshotThresholdBytes;
+  }
+
+  /**
+   * Raft log (bytes on disk) a partition replica keeps after a snapshot for replicas that have not yet committed up to
+   * it ({@code raft.log.retain.bytes}, default 1 GiB): a replica that was down or cut off for a while then catches
+   * up from the log. Past this size the log is purged up to the snapshot, and such a replica is sent a snapshot
+   * (every retained segment of the partition) instead. 0 purges up to every snapshot at once.
+   */
+  public long raftLogRetainBytes() {
+    return raftLogRetainBytes;
   }
 
   public long segmentBytes() {

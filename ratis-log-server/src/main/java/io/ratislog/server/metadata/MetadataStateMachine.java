@@ -7,6 +7,7 @@ import io.ratislog.server.entries.MetadataQueryResult;
 import io.ratislog.server.entries.MetadataResult;
 import io.ratislog.server.entries.MetadataSnapshot;
 import io.ratislog.server.metrics.NodeMetrics;
+import io.ratislog.server.raft.RaftLogRetention;
 import io.ratislog.server.raft.ShadedBytes;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -43,11 +44,16 @@ public final class MetadataStateMachine extends BaseStateMachine {
   private final MetadataState state;
   private final Runnable onApplied;
   private final NodeMetrics metrics;
+  private final RaftLogRetention raftLogRetention;
+  /** Ratis' directory of this group's Raft log segment files. */
+  private volatile Path raftLogDir;
 
-  public MetadataStateMachine(MetadataState state, Runnable onApplied, NodeMetrics metrics) {
+  /** @param raftLogRetainBytes Raft log kept for lagging replicas after a snapshot ({@code raft.log.retain.bytes}) */
+  public MetadataStateMachine(MetadataState state, Runnable onApplied, long raftLogRetainBytes, NodeMetrics metrics) {
     this.state = state;
     this.onApplied = onApplied;
     this.metrics = metrics;
+    this.raftLogRetention = new RaftLogRetention(raftLogRetainBytes);
   }
 
   @Override
@@ -63,6 +69,7 @@ public final class MetadataStateMachine extends BaseStateMachine {
   @Override
   public void initialize(RaftServer server, RaftGroupId groupId, RaftStorage raftStorage) throws IOException {
     super.initialize(server, groupId, raftStorage);
+    raftLogDir = raftStorage.getStorageDir().getCurrentDir().toPath();
     storage.init(raftStorage);
     loadSnapshot();
     running();
@@ -127,6 +134,7 @@ public final class MetadataStateMachine extends BaseStateMachine {
     FileInfo info = new FileInfo(target, MD5FileUtil.computeAndSaveMd5ForFile(target.toFile()));
     storage.updateLatestSnapshot(new SingleFileSnapshotInfo(info, ti));
     metrics.snapshotTaken(NodeMetrics.METADATA, System.nanoTime() - started);
+    raftLogRetention.afterSnapshot(this, raftLogDir, ti.getIndex());
     return ti.getIndex();
   }
 

@@ -12,6 +12,7 @@ import io.ratislog.server.entries.TxnOffsetCommitEntry;
 import io.ratislog.server.entries.RetentionEntry;
 import io.ratislog.server.entries.RetentionResult;
 import io.ratislog.server.metrics.NodeMetrics;
+import io.ratislog.server.raft.RaftLogRetention;
 import io.ratislog.server.raft.ShadedBytes;
 import io.ratislog.server.storage.SegmentLog;
 import io.ratislog.server.storage.SegmentLogConfig;
@@ -85,6 +86,9 @@ public final class PartitionStateMachine extends BaseStateMachine {
   private final SegmentLogConfig segmentConfig;
   private final NodeMetrics metrics;
   private final SnapshotSizeTrigger snapshotTrigger;
+  private final RaftLogRetention raftLogRetention;
+  /** Ratis' directory of this group's Raft log segment files. */
+  private volatile Path raftLogDir;
   private final PartitionSnapshotStore store = new PartitionSnapshotStore();
   private final AppendNotifier notifier = new AppendNotifier();
   /** Publishes the last stable offset, for read_committed long polls. */
@@ -106,11 +110,14 @@ public final class PartitionStateMachine extends BaseStateMachine {
   /**
    * @param snapshotThresholdBytes a snapshot is requested once the entries applied since the last one reach this
    *                               size ({@code snapshot.threshold.bytes})
+   * @param raftLogRetainBytes     Raft log kept for lagging replicas after a snapshot ({@code raft.log.retain.bytes})
    */
-  public PartitionStateMachine(SegmentLogConfig segmentConfig, long snapshotThresholdBytes, NodeMetrics metrics) {
+  public PartitionStateMachine(SegmentLogConfig segmentConfig, long snapshotThresholdBytes, long raftLogRetainBytes,
+                               NodeMetrics metrics) {
     this.segmentConfig = segmentConfig;
     this.metrics = metrics;
     this.snapshotTrigger = new SnapshotSizeTrigger(snapshotThresholdBytes, this::requestSnapshot);
+    this.raftLogRetention = new RaftLogRetention(raftLogRetainBytes);
   }
 
   /** Asks this replica's Ratis division to take a snapshot now (Ratis' own trigger counts entries only). */
@@ -133,6 +140,7 @@ public final class PartitionStateMachine extends BaseStateMachine {
   @Override
   public void initialize(RaftServer server, RaftGroupId groupId, RaftStorage raftStorage) throws IOException {
     super.initialize(server, groupId, raftStorage);
+    raftLogDir = raftStorage.getStorageDir().getCurrentDir().toPath();
     store.init(raftStorage);
     openLog();
   }
@@ -449,6 +457,7 @@ public final class PartitionStateMachine extends BaseStateMachine {
     snapshotTrigger.snapshotTaken();
     metrics.snapshotTaken(NodeMetrics.PARTITION, System.nanoTime() - started);
     LOG.debug("{}: snapshot at {} (next offset {}, {} segments)", getGroupId(), ti, l.logEndOffset(), files.size());
+    raftLogRetention.afterSnapshot(this, raftLogDir, ti.getIndex());
     return ti.getIndex();
   }
 

@@ -63,7 +63,11 @@ public final class RaftPropertiesFactory {
     RaftServerConfigKeys.Snapshot.setAutoTriggerEnabled(p, true);
     RaftServerConfigKeys.Snapshot.setAutoTriggerThreshold(p, config.snapshotThresholdEntries());
     RaftServerConfigKeys.Snapshot.setRetentionFileNum(p, 2);
-    RaftServerConfigKeys.Log.setPurgeUptoSnapshotIndex(p, true);
+    // After a snapshot, purge the Raft log only up to the lowest commit index among the group's replicas: a replica
+    // that restarts (or was cut off) then catches up from the log instead of being sent every segment of the
+    // partition as a snapshot. PartitionStateMachine purges up to the snapshot anyway once that log outgrows
+    // raft.log.retain.bytes (RaftLogRetention); the metadata group's log is small.
+    RaftServerConfigKeys.Log.setPurgeUptoSnapshotIndex(p, false);
     SizeInBytes segmentBytes = SizeInBytes.valueOf(Math.max(config.raftSegmentBytes(), entryRoom.getSize()));
     RaftServerConfigKeys.Log.setSegmentSizeMax(p, segmentBytes);
     // Ratis keeps every entry of a group's open Raft log segment in heap, and those of closed segments until its
@@ -81,6 +85,12 @@ public final class RaftPropertiesFactory {
     // every few hundred milliseconds: a leader sending a restarted replica its segments ran out of heap (1 GiB)
     // in the failover benchmark. 1 MiB chunks bound that at a negligible cost in throughput.
     RaftServerConfigKeys.Log.Appender.setSnapshotChunkSizeMax(p, SizeInBytes.valueOf(1024 * 1024));
+    // Ratis keeps every snapshot request it sent, chunk included, until that request's timeout check fires:
+    // request timeout x element limit after sending it (3 s x 8 by default), even once answered. A leader sending
+    // snapshots to a restarted replica at loopback speed ran out of heap (1 GiB) that way: 735 MiB of chunks held
+    // by Ratis' TimeoutTimer. Two requests in flight, each answered within 2 s, keep 4 s of sending.
+    GrpcConfigKeys.Server.setInstallSnapshotRequestElementLimit(p, 2);
+    GrpcConfigKeys.Server.setInstallSnapshotRequestTimeout(p, TimeDuration.valueOf(2, TimeUnit.SECONDS));
     applyOverrides(p, System.getProperties());
     return p;
   }

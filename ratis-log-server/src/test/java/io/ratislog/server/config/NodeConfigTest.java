@@ -51,6 +51,7 @@ class NodeConfigTest {
     assertRejected("peers", "1=h1:70000:9091,2=h2:1:2", "peers");
     assertRejected("data.dir", "", "data.dir");
     assertRejected("max.batch.bytes", "-1", "max.batch.bytes");
+    assertRejected("raft.log.retain.bytes", "-1", "raft.log.retain.bytes");
     assertRejected("unsafe.async.flush", "maybe", "unsafe.async.flush");
     assertRejected("segmnet.bytes", "100", "segmnet.bytes");
   }

@@ -349,7 +349,7 @@ SC=$(result scale)
     for k in ack e2e; do
       line=$(grep -E "^RESULT case=latency kind=latency-$k" "$RAW" | head -1 || true)
       label=$([[ $k == ack ]] && echo "one in flight: produce to ack" || echo "one in flight: produce to consume")
-      echo "| $label |  |  | $(field p50_ms "$line") | $(field p99_ms "$line") | $(field p999_ms "$line") | $(field max_ms "$line") |"
+      echo "| $label |  |  |  | $(field p50_ms "$line") | $(field p99_ms "$line") | $(field p999_ms "$line") | $(field max_ms "$line") |"
     done
   fi
   echo

@@ -43,18 +43,10 @@ class SnapshotCatchUpIT {
       Map<String, RecordMetadata> acked = new HashMap<>();
       // Small batches (no linger): many Raft entries, so many snapshots and purges.
       try (Producer producer = new Producer(ProducerConfig.builder(c.bootstrap()).lingerMs(0).batchSizeBytes(1024).build())) {
-        acked.putAll(produceAll(producer, "events", "a", 200));
-        int leader = leaderOf(c, "events", 0);
-        int follower = c.ids().stream().filter(id -> id != leader).findFirst().orElseThrow();
-        long followerIndexBefore = division(c, follower, "events", 0).getInfo().getLastAppliedIndex();
-        c.stop(follower);
-
-        // One record per Raft entry, padded, so that several Raft log segments fill up and get purged.
-        String pad = "x".repeat(300);
-        for (int i = 0; i < 1500; i++) {
-          String v = "b-" + i + "-" + pad;
-          acked.put(v, producer.send(new ProducerRecord("events", 0, null, v.getBytes(StandardCharsets.UTF_8))).get(30, TimeUnit.SECONDS));
-        }
+        // 1500 entries: several Raft log segments fill up and get purged.
+        Stopped stopped = stopAFollowerAndWrite(c, producer, acked, 1500);
+        int follower = stopped.follower();
+        long followerIndexBefore = stopped.appliedIndexBefore();
         RaftServer.Division leaderDivision = division(c, leaderOf(c, "events", 0), "events", 0);
         await("the leader purged its log past the stopped follower", 20_000,
             () -> leaderDivision.getRaftLog().getStartIndex() > followerIndexBefore + 1);
@@ -141,17 +133,9 @@ class SnapshotCatchUpIT {
       admin.createTopic("events", 1, 3);
       Map<String, RecordMetadata> acked = new HashMap<>();
       try (Producer producer = new Producer(ProducerConfig.builder(c.bootstrap()).lingerMs(0).batchSizeBytes(1024).build())) {
-        acked.putAll(produceAll(producer, "events", "a", 200));
-        int leader = leaderOf(c, "events", 0);
-        int follower = c.ids().stream().filter(id -> id != leader).findFirst().orElseThrow();
-        long followerIndexBefore = division(c, follower, "events", 0).getInfo().getLastAppliedIndex();
-        c.stop(follower);
-
-        String pad = "x".repeat(300);
-        for (int i = 0; i < 600; i++) {
-          String v = "b-" + i + "-" + pad;
-          acked.put(v, producer.send(new ProducerRecord("events", 0, null, v.getBytes(StandardCharsets.UTF_8))).get(30, TimeUnit.SECONDS));
-        }
+        Stopped stopped = stopAFollowerAndWrite(c, producer, acked, 600);
+        int follower = stopped.follower();
+        long followerIndexBefore = stopped.appliedIndexBefore();
         RaftServer.Division leaderDivision = division(c, leaderOf(c, "events", 0), "events", 0);
         assertTrue(leaderDivision.getStateMachine().getLatestSnapshot().getIndex() > followerIndexBefore + 16,
             "the leader snapshotted while the follower was down");
@@ -181,6 +165,28 @@ class SnapshotCatchUpIT {
       assertAllAckedReadAtTheirOffsets(acked, read);
       assertContiguous(read);
     }
+  }
+
+  /** A follower stopped by {@link #stopAFollowerAndWrite}, and the last index it had applied. */
+  private record Stopped(int follower, long appliedIndexBefore) {}
+
+  /**
+   * Writes 200 records, stops a follower of partition 0 of "events", then writes {@code entries} more padded
+   * records, one per Raft entry (the producer does not linger), while it is down.
+   */
+  private static Stopped stopAFollowerAndWrite(MiniCluster c, Producer producer, Map<String, RecordMetadata> acked,
+                                               int entries) throws Exception {
+    acked.putAll(produceAll(producer, "events", "a", 200));
+    int leader = leaderOf(c, "events", 0);
+    int follower = c.ids().stream().filter(id -> id != leader).findFirst().orElseThrow();
+    long before = division(c, follower, "events", 0).getInfo().getLastAppliedIndex();
+    c.stop(follower);
+    String pad = "x".repeat(300);
+    for (int i = 0; i < entries; i++) {
+      String v = "b-" + i + "-" + pad;
+      acked.put(v, producer.send(new ProducerRecord("events", 0, null, v.getBytes(StandardCharsets.UTF_8))).get(30, TimeUnit.SECONDS));
+    }
+    return new Stopped(follower, before);
   }
 
   /** Snapshots every 16 entries and small Raft log segments, so that a few hundred batches make several purges. */

@@ -120,8 +120,8 @@ bench() {
   echo "$case log-bench --bootstrap $BOOT $*" | sed "s|$RATISLOG_DATA|\$RATISLOG_DATA|g; s|$RATISLOG_ROOT/||g" >> "$CMDS"
   # shellcheck disable=SC2086
   "$JAVA" $CLIENT_JVM -cp "$BENCH_TARGET/classes:$BENCH_TARGET/lib/*" io.ratislog.bench.LogBench \
-    --bootstrap "$BOOT" "$@" 2>> "$RAW.err" | sed "s/^/$case /" | tee -a "$RAW.windows" | sed -n "s/^$case RESULT /RESULT case=$case /p" \
-    | tee -a "$RAW" >&2 || echo "RESULT case=$case kind=failed args=$*" >> "$RAW"
+    --bootstrap "$BOOT" "$@" 2>> "$RAW.err" | sed "s/^/$case /" | tee -a "$RAW.windows" | grep "^$case RESULT " \
+    | sed "s/^$case RESULT /RESULT case=$case /" | tee -a "$RAW" >&2 || echo "RESULT case=$case kind=failed args=$*" >> "$RAW"
 }
 START=$(date +%s)
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -224,13 +224,18 @@ sustained() {
       w++; if (w == 1 && $5 + 0 > 0) { c += $2; t += $2 / $5 } }
     END { if (w >= 2 && r + 0 > 0 && n / r - t > 0) printf "%.0f", (n - c) / (n / r - t) }' "$1"
 }
+# ours_sustained CASE: the sustained rate of one of ratislog's produce cases
+ours_sustained() {
+  local line; line=$(result "$1")
+  sustained "$RAW.windows" "$1" "$(field records "$line")" "$(field rec_s "$line")"
+}
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN{ if (a != "" && b != "" && b+0 > 0) printf "%.2f", a/b; else printf "-" }'; }
 fmt() { awk -v a="$1" 'BEGIN{ if (a == "") print "-"; else if (a+0 >= 100) printf "%.0f\n", a; else printf "%.3g\n", a }'; }
 ours_row() { # label case
   local line; line=$(result "$2")
   if ! selected "$2"; then return; fi
   if [[ -z $line || $line == *kind=failed* ]]; then echo "| $1 | failed | | | | | | |"; return; fi
-  echo "| $1 | $(field rec_s "$line") | $(fmt "$(sustained "$RAW.windows" "$2" "$(field records "$line")" "$(field rec_s "$line")")") | $(field mb_s "$line") | $(field p50_ms "$line") | $(field p99_ms "$line") | $(field p999_ms "$line") | $(field max_ms "$line") |"
+  echo "| $1 | $(field rec_s "$line") | $(fmt "$(ours_sustained "$2")") | $(field mb_s "$line") | $(field p50_ms "$line") | $(field p99_ms "$line") | $(field p999_ms "$line") | $(field max_ms "$line") |"
 }
 label() { case $1 in rec_s) echo "records/s" ;; mb_s) echo "MB/s" ;; p999_ms) echo "p99.9 ms" ;; *) echo "${1//_/ }" ;; esac; }
 # side CASE LABEL METRIC(rec_s|mb_s|p50_ms|p99_ms|p999_ms) KAFKA_KIND P S KAFKA_COLUMN TARGET
@@ -244,8 +249,8 @@ side() {
 # sustained_side CASE LABEL KAFKA_RUN P S: the sustained rates of a produce case and of Kafka's matching run
 sustained_side() {
   selected "$1" || return 0
-  local line ours k kline; line=$(result "$1")
-  ours=$(sustained "$RAW.windows" "$1" "$(field records "$line")" "$(field rec_s "$line")")
+  local ours k
+  ours=$(ours_sustained "$1")
   k=$(sustained "$OUT.kafka.windows" "$3" "$(kafka idempotent-bigbatch-fsync "$4" "$5" records)" \
     "$(kafka idempotent-bigbatch-fsync "$4" "$5" rec_s)")
   echo "| $2 | records/s | $(fmt "$ours") | $(fmt "$k") | $(ratio "$ours" "$k") | ratio ≥ 1.0 |"

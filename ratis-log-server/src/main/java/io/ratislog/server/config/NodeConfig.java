@@ -39,7 +39,7 @@ public final class NodeConfig {
    * A lagging follower catches up from the Raft log kept for it ({@link #raftLogRetainBytes()}), not by snapshot.
    */
   public static final long DEFAULT_SNAPSHOT_THRESHOLD_BYTES = 16L * 1024 * 1024;
-  /** Raft log a partition replica keeps for replicas that are down or behind, before purging it past them. */
+  /** Raft log a replica keeps for replicas that are down or behind, before purging it past them. */
   public static final long DEFAULT_RAFT_LOG_RETAIN_BYTES = 1024L * 1024 * 1024;
   public static final long DEFAULT_SEGMENT_BYTES = 64L * 1024 * 1024;
   public static final long DEFAULT_RAFT_SEGMENT_BYTES = 8L * 1024 * 1024;
@@ -266,10 +266,10 @@ public final class NodeConfig {
   }
 
   /**
-   * Raft log (bytes on disk) a partition replica keeps after a snapshot for replicas that have not yet committed up to
-   * it ({@code raft.log.retain.bytes}, default 1 GiB): a replica that was down or cut off for a while then catches
-   * up from the log. Past this size the log is purged up to the snapshot, and such a replica is sent a snapshot
-   * (every retained segment of the partition) instead. 0 purges up to every snapshot at once.
+   * Raft log (bytes on disk) a replica of any group keeps after a snapshot for replicas that have not yet committed up
+   * to it ({@code raft.log.retain.bytes}, default 1 GiB): a replica that was down or cut off for a while then catches
+   * up from the log. Past this size the log is purged up to the snapshot, and such a replica is sent the snapshot
+   * (for a partition, every retained segment) instead. 0 purges up to every snapshot at once.
    */
   public long raftLogRetainBytes() {
     return raftLogRetainBytes;

@@ -45,8 +45,6 @@ public final class MetadataStateMachine extends BaseStateMachine {
   private final Runnable onApplied;
   private final NodeMetrics metrics;
   private final RaftLogRetention raftLogRetention;
-  /** Ratis' directory of this group's Raft log segment files. */
-  private volatile Path raftLogDir;
 
   /** @param raftLogRetainBytes Raft log kept for lagging replicas after a snapshot ({@code raft.log.retain.bytes}) */
   public MetadataStateMachine(MetadataState state, Runnable onApplied, long raftLogRetainBytes, NodeMetrics metrics) {
@@ -69,7 +67,6 @@ public final class MetadataStateMachine extends BaseStateMachine {
   @Override
   public void initialize(RaftServer server, RaftGroupId groupId, RaftStorage raftStorage) throws IOException {
     super.initialize(server, groupId, raftStorage);
-    raftLogDir = raftStorage.getStorageDir().getCurrentDir().toPath();
     storage.init(raftStorage);
     loadSnapshot();
     running();
@@ -134,7 +131,7 @@ public final class MetadataStateMachine extends BaseStateMachine {
     FileInfo info = new FileInfo(target, MD5FileUtil.computeAndSaveMd5ForFile(target.toFile()));
     storage.updateLatestSnapshot(new SingleFileSnapshotInfo(info, ti));
     metrics.snapshotTaken(NodeMetrics.METADATA, System.nanoTime() - started);
-    raftLogRetention.afterSnapshot(this, raftLogDir, ti.getIndex());
+    raftLogRetention.afterSnapshot(this, ti.getIndex());
     return ti.getIndex();
   }
 

@@ -87,8 +87,6 @@ public final class PartitionStateMachine extends BaseStateMachine {
   private final NodeMetrics metrics;
   private final SnapshotSizeTrigger snapshotTrigger;
   private final RaftLogRetention raftLogRetention;
-  /** Ratis' directory of this group's Raft log segment files. */
-  private volatile Path raftLogDir;
   private final PartitionSnapshotStore store = new PartitionSnapshotStore();
   private final AppendNotifier notifier = new AppendNotifier();
   /** Publishes the last stable offset, for read_committed long polls. */
@@ -140,7 +138,6 @@ public final class PartitionStateMachine extends BaseStateMachine {
   @Override
   public void initialize(RaftServer server, RaftGroupId groupId, RaftStorage raftStorage) throws IOException {
     super.initialize(server, groupId, raftStorage);
-    raftLogDir = raftStorage.getStorageDir().getCurrentDir().toPath();
     store.init(raftStorage);
     openLog();
   }
@@ -457,7 +454,7 @@ public final class PartitionStateMachine extends BaseStateMachine {
     snapshotTrigger.snapshotTaken();
     metrics.snapshotTaken(NodeMetrics.PARTITION, System.nanoTime() - started);
     LOG.debug("{}: snapshot at {} (next offset {}, {} segments)", getGroupId(), ti, l.logEndOffset(), files.size());
-    raftLogRetention.afterSnapshot(this, raftLogDir, ti.getIndex());
+    raftLogRetention.afterSnapshot(this, ti.getIndex());
     return ti.getIndex();
   }
 

@@ -6,6 +6,7 @@ import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import org.apache.ratis.server.RaftServer;
 import org.apache.ratis.server.raftlog.RaftLog;
 import org.apache.ratis.statemachine.impl.BaseStateMachine;
 import org.slf4j.Logger;
@@ -32,15 +33,16 @@ public final class RaftLogRetention {
 
   /**
    * Call at the end of {@code takeSnapshot}, once the snapshot is durable: purges {@code sm}'s Raft log up to the
-   * snapshot when its files in {@code raftLogDir} (Ratis' {@code current} directory) exceed the bound. Ratis' own
-   * purge, right after, stops at the lowest replica commit index and then has nothing more to do.
+   * snapshot when its files (in Ratis' {@code current} directory of the group) exceed the bound. Ratis' own purge,
+   * right after, stops at the lowest replica commit index and then has nothing more to do.
    */
-  public void afterSnapshot(BaseStateMachine sm, Path raftLogDir, long snapshotIndex) {
+  public void afterSnapshot(BaseStateMachine sm, long snapshotIndex) {
     try {
-      if (!exceeded(raftLogDir)) {
+      RaftServer.Division division = sm.getServer().join().getDivision(sm.getGroupId());
+      if (!exceeded(division.getRaftStorage().getStorageDir().getCurrentDir().toPath())) {
         return;
       }
-      RaftLog raftLog = sm.getServer().join().getDivision(sm.getGroupId()).getRaftLog();
+      RaftLog raftLog = division.getRaftLog();
       if (retainBytes > 0 && raftLog.getStartIndex() < snapshotIndex) {
         LOG.info("{}: Raft log over raft.log.retain.bytes ({} bytes): purging it up to the snapshot at {}; a replica"
             + " behind that will be sent the snapshot", sm.getGroupId(), retainBytes, snapshotIndex);

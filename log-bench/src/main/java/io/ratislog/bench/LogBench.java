@@ -66,7 +66,7 @@ public final class LogBench {
     @Option(names = "--records", defaultValue = "1000000") long records;
     @Option(names = "--record-size", defaultValue = "100") int size;
     @Option(names = "--batch-bytes", defaultValue = "1048576") int batchBytes;
-    @Option(names = "--linger-ms", defaultValue = "5") long lingerMs;
+    @Option(names = "--linger-ms", defaultValue = "10", description = "as Kafka's rows in bench.sh (linger.ms=10)") long lingerMs;
     @Option(names = "--in-flight", defaultValue = "5", description = "batches in flight per partition (Kafka's max.in.flight default)") int inFlight;
     @Option(names = "--delivery", defaultValue = "EXACTLY_ONCE") DeliveryMode delivery;
     @Option(names = "--rate", defaultValue = "0", description = "records/s, 0 = unthrottled") long rate;

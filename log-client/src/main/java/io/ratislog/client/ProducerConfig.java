@@ -7,7 +7,8 @@ import java.util.Objects;
  *
  * @param bootstrap               {@code host:port,...} of some nodes
  * @param batchSizeBytes          a partition's batch is sent once it reaches this size
- * @param lingerMs                ...or once its first record waited this long
+ * @param lingerMs                ...or once its first record waited this long and no batch of its partition is
+ *                                in flight (only full batches are pipelined)
  * @param requestTimeoutMs        deadline of one Produce RPC
  * @param deliveryTimeoutMs       upper bound from send() to the future's completion, retries
  *                                included; also bounds send()'s blocking on metadata and memory

@@ -15,11 +15,17 @@ import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * Per-partition queues of batches. A partition's head batch is <em>ready</em> when it is full
- * (reached the batch size, or a later batch exists), its linger expired, a flush is under way or
- * the accumulator is closing — and the partition has fewer than {@code maxInFlight} batches in
- * flight. {@link #drain} hands ready batches to the sender in queue order, which, with one batch in
- * flight per partition, preserves each partition's order.
+ * Per-partition queues of batches. A partition's head batch is <em>ready</em> when the partition has fewer than
+ * {@code maxInFlight} batches in flight and the batch is full (reached the batch size, or a later batch exists), a
+ * flush is under way or the accumulator is closing, or its linger expired <em>and nothing of its partition is in
+ * flight</em>. {@link #drain} hands ready batches to the sender in queue order, which, with one batch in flight per
+ * partition, preserves each partition's order.
+ *
+ * <p>Only full batches are pipelined (Nagle's rule): while a partition waits for an answer, its partial batch keeps
+ * filling instead of going out as one more small Raft entry. Every batch costs each replica a Raft round, a log
+ * append and an fsync, so under load many small batches cost far more than a few large ones (6 partitions at
+ * 5 small batches in flight each ran at ~0.6x the records/s of this rule, and a 10,000 records/s stream saw twice
+ * the latency). A partial batch whose linger expired waits only until its partition's batches in flight are answered.
  */
 final class RecordAccumulator {
   /** A new batch's first buffer; it grows (doubling) up to the batch size. */
@@ -108,14 +114,16 @@ final class RecordAccumulator {
           ProducerBatch head = q.batches.peekFirst();
           boolean full = head.sealed || q.batches.size() > 1;
           long lingerLeft = head.createdNanos + lingerNanos - nowNanos;
-          if (full || force || lingerLeft <= 0) {
+          if (full || force || (lingerLeft <= 0 && q.inFlight.isEmpty())) {
             q.batches.pollFirst();
             head.sealed = true;
             head.drained = true;
             q.inFlight.addLast(head);
             ready.add(head);
           } else {
-            wait = Math.min(wait, lingerLeft);
+            if (lingerLeft > 0) {
+              wait = Math.min(wait, lingerLeft);
+            }
             break;
           }
         }

@@ -97,6 +97,35 @@ class RecordAccumulatorTest {
   }
 
   @Test
+  void onlyFullBatchesArePipelined() {
+    RecordAccumulator acc = new RecordAccumulator(100, 5, 60_000, 5);
+    TopicPartition idle = new TopicPartition("t", 1);
+    long t0 = 0;
+    append(acc, TP, 0, 10, t0);
+    ProducerBatch first = acc.drain(t0 + 5 * MS).batches().get(0);
+    append(acc, TP, 1, 10, t0 + 6 * MS);
+    append(acc, idle, 2, 10, t0 + 6 * MS);
+    RecordAccumulator.Drained d = acc.drain(t0 + 20 * MS);
+    assertEquals(List.of(idle), d.batches().stream().map(b -> b.tp).toList(),
+        "a partial batch whose linger expired waits while its partition has a batch in flight");
+    assertEquals(Long.MAX_VALUE, d.waitNanos(), "nothing to time: the answer in flight wakes the sender");
+    for (int i = 3; i < 12; i++) {
+      append(acc, TP, i, 10, t0 + 21 * MS);
+    }
+    d = acc.drain(t0 + 21 * MS);
+    assertEquals(1, d.batches().size(), "a full batch is pipelined behind the one in flight");
+    assertEquals(10, d.batches().get(0).count());
+    assertEquals(2, acc.inFlight(TP));
+    append(acc, TP, 12, 10, t0 + 22 * MS);
+    acc.completed(first);
+    assertTrue(acc.drain(t0 + 30 * MS).batches().isEmpty(), "the full batch is still in flight");
+    acc.completed(d.batches().get(0));
+    d = acc.drain(t0 + 30 * MS);
+    assertEquals(1, d.batches().size(), "sent once nothing of its partition is in flight");
+    assertEquals(1, d.batches().get(0).count());
+  }
+
+  @Test
   void bufferPoolBlocksUntilReleased() throws Exception {
     BufferPool pool = new BufferPool(100);
     assertTrue(pool.acquire(80, System.nanoTime() + MS));

@@ -24,8 +24,6 @@ import io.ratislog.proto.FetchRequest;
 import io.ratislog.proto.LogServiceGrpc;
 import io.ratislog.proto.ProduceRequest;
 import io.ratislog.proto.ProduceResponse;
-import io.ratislog.proto.Record;
-import io.ratislog.proto.RecordSet;
 import java.io.ByteArrayInputStream;
 import java.io.InputStream;
 import java.nio.file.Path;
@@ -33,7 +31,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.Random;
-import java.util.zip.CRC32C;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -71,21 +68,6 @@ class BadInputIT {
     channel.shutdownNow();
     cluster.close();
     org.apache.ratis.util.FileUtils.deleteFully(dir);
-  }
-
-  private static ProduceRequest.Builder batch(String topic, int partition, ByteString records, int count) {
-    CRC32C crc = new CRC32C();
-    crc.update(records.asReadOnlyByteBuffer());
-    return ProduceRequest.newBuilder().setTopic(topic).setPartition(partition).setRecords(records)
-        .setCrc32C((int) crc.getValue()).setRecordCount(count).setProducerId(-1);
-  }
-
-  private static ByteString records(int n, int valueBytes) {
-    RecordSet.Builder b = RecordSet.newBuilder();
-    for (int i = 0; i < n; i++) {
-      b.addRecords(Record.newBuilder().setValue(ByteString.copyFrom(new byte[valueBytes])));
-    }
-    return b.build().toByteString();
   }
 
   private ErrorCode produce(ProduceRequest r) {

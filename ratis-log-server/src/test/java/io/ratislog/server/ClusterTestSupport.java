@@ -16,6 +16,10 @@ import io.ratislog.server.entries.TopicRecord;
 import io.ratislog.server.partition.PartitionStateMachine;
 import io.ratislog.server.raft.GroupIds;
 import io.ratislog.server.storage.StoredBatch;
+import com.google.protobuf.ByteString;
+import io.ratislog.proto.ProduceRequest;
+import io.ratislog.proto.Record;
+import io.ratislog.proto.RecordSet;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -26,6 +30,7 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
+import java.util.zip.CRC32C;
 import org.apache.ratis.server.RaftServer;
 
 /** Helpers shared by the integration tests: producing, reading back, and looking inside replicas. */
@@ -183,5 +188,22 @@ final class ClusterTestSupport {
 
   static Admin admin(MiniCluster c) {
     return Admin.create(c.bootstrap());
+  }
+
+  /** A Produce request of an at-least-once producer, framed as the client frames a batch. */
+  static ProduceRequest.Builder batch(String topic, int partition, ByteString records, int count) {
+    CRC32C crc = new CRC32C();
+    crc.update(records.asReadOnlyByteBuffer());
+    return ProduceRequest.newBuilder().setTopic(topic).setPartition(partition).setRecords(records)
+        .setCrc32C((int) crc.getValue()).setRecordCount(count).setProducerId(-1);
+  }
+
+  /** {@code n} records of {@code valueBytes} zero bytes each, as a batch's record set. */
+  static ByteString records(int n, int valueBytes) {
+    RecordSet.Builder b = RecordSet.newBuilder();
+    for (int i = 0; i < n; i++) {
+      b.addRecords(Record.newBuilder().setValue(ByteString.copyFrom(new byte[valueBytes])));
+    }
+    return b.build().toByteString();
   }
 }

@@ -2,6 +2,7 @@ package io.ratislog.server;
 
 import static io.ratislog.server.ClusterTestSupport.*;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -10,7 +11,12 @@ import io.ratislog.client.ConsumerRecord;
 import io.ratislog.client.Producer;
 import io.ratislog.client.ProducerRecord;
 import io.ratislog.client.RecordMetadata;
+import io.ratislog.proto.ErrorCode;
+import io.ratislog.proto.LogServiceGrpc;
+import io.ratislog.proto.ProduceResponse;
 import io.ratislog.server.storage.StoredBatch;
+import io.grpc.ManagedChannel;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.HashMap;
@@ -113,6 +119,42 @@ class FailoverIT {
       assertContiguous(read);
     } finally {
       c.close();
+    }
+  }
+
+  @Test
+  void produceDuringAnElectionIsHeldUntilThereIsALeader() throws Exception {
+    try (MiniCluster c = new MiniCluster(dir, 3, new Properties()).startAll(); Admin admin = admin(c)) {
+      admin.createTopic("vote", 1, 3);
+      try (Producer producer = producer(c)) {
+        produceAll(producer, "vote", "before", 10);
+      }
+      int oldLeader = leaderOf(c, "vote", 0);
+      List<Integer> others = c.ids().stream().filter(id -> id != oldLeader).toList();
+      int survivor = others.get(0);
+      int second = others.get(1);
+      ManagedChannel ch = NettyChannelBuilder.forAddress("127.0.0.1", c.clientPort(survivor)).usePlaintext().build();
+      try {
+        // Without a majority no leader can be elected: the survivor knows no leader until the second node is back.
+        c.stop(oldLeader);
+        c.stop(second);
+        await("the survivor forgets the dead leader", 30_000,
+            () -> division(c, survivor, "vote", 0).getInfo().getLeaderId() == null);
+        CompletableFuture<ProduceResponse> answer = CompletableFuture.supplyAsync(() -> LogServiceGrpc.newBlockingStub(ch)
+            .withDeadlineAfter(60, TimeUnit.SECONDS).produce(batch("vote", 0, records(3, 10), 3).setTimeoutMs(40_000).build()));
+        Thread.sleep(1_000);
+        assertFalse(answer.isDone(), "held while there is no leader, not answered LEADER_NOT_AVAILABLE: "
+            + (answer.isDone() ? answer.join() : ""));
+
+        c.start(second);
+        ProduceResponse r = answer.get(30, TimeUnit.SECONDS);
+        int leader = leaderOf(c, "vote", 0);
+        assertTrue(r.getError().getCode() == ErrorCode.NONE
+            || (r.getError().getCode() == ErrorCode.NOT_LEADER && r.getLeader().getId() == leader && leader != oldLeader),
+            "proposed by the new leader, or pointed at it: " + r);
+      } finally {
+        ch.shutdownNow();
+      }
     }
   }
 }

@@ -62,6 +62,9 @@ public final class LogServiceImpl extends LogServiceGrpc.LogServiceImplBase {
    * proposing it then earns a sequence gap and the resend of it and of every batch behind it.
    */
   private static final long SEQUENCE_HOLD_MS = 1_000;
+  /** Bounds on the produce requests held while their partition has no usable leader ({@link LeaderWait}). */
+  private static final int MAX_HELD_FOR_LEADER = 4_096;
+  private static final long MAX_HELD_FOR_LEADER_BYTES = 64L * 1024 * 1024;
 
   private final NodeConfig config;
   private final RaftServer server;
@@ -73,6 +76,7 @@ public final class LogServiceImpl extends LogServiceGrpc.LogServiceImplBase {
   private final AtomicLong callIds = new AtomicLong();
   private final TransactionGate txnGate;
   private final ProposalSequencer sequencer;
+  private final LeaderWait leaderWait;
 
   public LogServiceImpl(NodeConfig config, RaftServer server, io.ratislog.server.metadata.MetadataState metadata,
                         MetadataClient metadataClient, ExecutorService readExecutor,
@@ -85,11 +89,29 @@ public final class LogServiceImpl extends LogServiceGrpc.LogServiceImplBase {
     this.readExecutor = readExecutor;
     this.txnGate = new TransactionGate(metadata, metadataClient);
     this.sequencer = new ProposalSequencer(SEQUENCE_HOLD_MS, sequencerTimer);
+    this.leaderWait = new LeaderWait(sequencerTimer, MAX_HELD_FOR_LEADER, MAX_HELD_FOR_LEADER_BYTES);
   }
 
   @Override
   public void produce(ProduceRequest request, StreamObserver<ProduceResponse> out) {
+    produce(request, out, null);
+  }
+
+  /**
+   * @param leaderlessSince when this request first found its partition without a usable leader (and was held, see
+   *                        {@link LeaderWait}), or null
+   */
+  private void produce(ProduceRequest request, StreamObserver<ProduceResponse> out, Long leaderlessSince) {
     PartitionRouter.Route route = router.route(request.getTopic(), request.getPartition());
+    boolean leaderless = route.ok() ? !route.division().getInfo().isLeaderReady()
+        : route.error().getCode() == ErrorCode.LEADER_NOT_AVAILABLE;
+    if (leaderless) {
+      long since = leaderlessSince != null ? leaderlessSince : System.nanoTime();
+      if (leaderWait.retryLater(since, timeoutMs(request) / 2, request.getRecords().size(),
+          () -> produce(request, out, since))) {
+        return;
+      }
+    }
     if (!route.ok()) {
       ProduceResponse.Builder b = ProduceResponse.newBuilder().setError(route.error());
       if (route.leader() != null) {
@@ -155,7 +177,7 @@ public final class LogServiceImpl extends LogServiceGrpc.LogServiceImplBase {
         .setMessage(ShadedBytes.toMessage(entry))
         .setType(RaftClientRequest.writeRequestType())
         .build();
-    int timeoutMs = request.getTimeoutMs() > 0 ? request.getTimeoutMs() : config.produceTimeoutMs();
+    int timeoutMs = timeoutMs(request);
     CompletableFuture<RaftClientReply> submitted;
     try {
       submitted = server.submitClientRequestAsync(raftRequest);
@@ -165,6 +187,10 @@ public final class LogServiceImpl extends LogServiceGrpc.LogServiceImplBase {
     }
     submitted.orTimeout(timeoutMs, TimeUnit.MILLISECONDS)
         .whenComplete((r, t) -> reply(out, toProduceResponse(r, t, timeoutMs)));
+  }
+
+  private int timeoutMs(ProduceRequest request) {
+    return request.getTimeoutMs() > 0 ? request.getTimeoutMs() : config.produceTimeoutMs();
   }
 
   private ProduceResponse toProduceResponse(RaftClientReply r, Throwable t, int timeoutMs) {

@@ -44,6 +44,12 @@ public final class ClusterConnection implements AutoCloseable {
   /** A stale entry is refreshed at most this often. */
   private static final long MIN_REFRESH_INTERVAL_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
   private static final AtomicInteger THREADS = new AtomicInteger();
+  /**
+   * How long a node that a call could not reach (UNAVAILABLE: a refused or reset connection, typically a node that
+   * just died) is tried last: {@link #route} and {@link #candidates} prefer the others, and a NOT_LEADER hint naming
+   * it is not followed (the node that gave it has not noticed the death yet).
+   */
+  static final long UNREACHABLE_AVOID_NANOS = TimeUnit.SECONDS.toNanos(1);
 
   private final List<HostPort> bootstrap;
   private final ChannelFactory channelFactory;
@@ -54,6 +60,7 @@ public final class ClusterConnection implements AutoCloseable {
   private final Map<String, CompletableFuture<TopicMetadata>> refreshing = new ConcurrentHashMap<>();
   private final ExecutorService metadataExecutor;
   private final AtomicInteger rotation = new AtomicInteger();
+  private final Map<HostPort, Long> unreachableSince = new ConcurrentHashMap<>();
   private volatile boolean closed;
 
   /**
@@ -152,7 +159,39 @@ public final class ClusterConnection implements AutoCloseable {
     for (int i = 0; i < list.size(); i++) {
       rotated.add(list.get((start + i) % list.size()));
     }
-    return rotated;
+    return reachableFirst(rotated);
+  }
+
+  /** The same addresses, those not {@link #recentlyUnreachable} first, each part in its order. */
+  private List<HostPort> reachableFirst(List<HostPort> list) {
+    List<HostPort> sorted = new ArrayList<>(list.size());
+    List<HostPort> last = new ArrayList<>();
+    for (HostPort hp : list) {
+      (recentlyUnreachable(hp) ? last : sorted).add(hp);
+    }
+    sorted.addAll(last);
+    return sorted;
+  }
+
+  /**
+   * A call to {@code hp} failed with UNAVAILABLE: for {@link #UNREACHABLE_AVOID_NANOS} it is tried last.
+   *
+   * @param hp the address the call went to
+   */
+  void onUnreachable(HostPort hp) {
+    unreachableSince.put(hp, System.nanoTime());
+  }
+
+  boolean recentlyUnreachable(HostPort hp) {
+    Long since = unreachableSince.get(hp);
+    if (since == null) {
+      return false;
+    }
+    if (System.nanoTime() - since > UNREACHABLE_AVOID_NANOS) {
+      unreachableSince.remove(hp, since);
+      return false;
+    }
+    return true;
   }
 
   /**
@@ -346,7 +385,7 @@ public final class ClusterConnection implements AutoCloseable {
     int leader = md.leaders[p];
     if (leader >= 0) {
       HostPort hp = nodes.get(leader);
-      if (hp != null) {
+      if (hp != null && !recentlyUnreachable(hp)) {
         return hp;
       }
     }
@@ -360,19 +399,25 @@ public final class ClusterConnection implements AutoCloseable {
     if (options.isEmpty()) {
       options = candidates();
     }
+    List<HostPort> reachable = options.stream().filter(hp -> !recentlyUnreachable(hp)).toList();
+    if (!reachable.isEmpty()) {
+      options = reachable;
+    }
     return options.get(Math.floorMod(attempt, options.size()));
   }
 
   /**
    * Applies a NOT_LEADER answer: with a hint the partition's leader becomes the hinted node at once;
-   * without one the leader is marked unknown and the topic refreshed on next use.
+   * without one, or with one naming a node a call just failed to reach, the leader is marked unknown and the topic
+   * refreshed on next use.
    *
    * @param tp   the partition
    * @param hint the response's leader field, or null when absent
    * @return true when a usable hint was applied (retry right away)
    */
   boolean onNotLeader(TopicPartition tp, Node hint) {
-    if (hint == null || hint.getId() < 0 || hint.getHost().isEmpty() || hint.getClientPort() <= 0) {
+    if (hint == null || hint.getId() < 0 || hint.getHost().isEmpty() || hint.getClientPort() <= 0
+        || recentlyUnreachable(new HostPort(hint.getHost(), hint.getClientPort()))) {
       onLeaderUnknown(tp);
       return false;
     }

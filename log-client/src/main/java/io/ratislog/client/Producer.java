@@ -372,7 +372,10 @@ public final class Producer implements AutoCloseable {
     }
     int attempt = b.attempts;
     conn.route(b.tp, attempt)
-        .thenCompose(hp -> GrpcCalls.unary(conn.logStub(hp, config.requestTimeoutMs())::produce, req))
+        .thenCompose(hp -> {
+          b.target = hp;
+          return GrpcCalls.unary(conn.logStub(hp, config.requestTimeoutMs())::produce, req);
+        })
         .whenComplete((resp, err) -> {
           try {
             onResponse(b, resp, err);
@@ -394,6 +397,9 @@ public final class Producer implements AutoCloseable {
       e = RatislogException.wrap(err);
       if (e.transportStatus() != null) {
         conn.onLeaderUnknown(b.tp);
+        if (e.transportStatus() == io.grpc.Status.Code.UNAVAILABLE && b.target != null) {
+          conn.onUnreachable(b.target);
+        }
         // A transport failure may have happened after the server appended the batch.
         retry = config.retries() && RetryPolicy.isRetriable(e);
         // Unreachable (connection refused or reset: a node down): the leadership moves. Slow (deadline): back off.

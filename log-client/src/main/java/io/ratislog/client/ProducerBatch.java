@@ -26,6 +26,8 @@ final class ProducerBatch {
   // Retry state, touched by one send attempt at a time.
   int attempts;
   int notLeaderStreak;
+  /** Where the latest attempt went (set when it was routed). */
+  volatile HostPort target;
   int gapRetriesWithoutPredecessor;
   long firstUnknownTopicNanos;
   volatile RatislogException lastError;

@@ -18,7 +18,8 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <p>A request is held for at most the wait its caller passes (half its own timeout, so the answer still reaches
  * the client in time), and at most {@code maxHeld} requests of at most {@code maxHeldBytes} in all are held at a
- * time; beyond any bound the caller answers as before. Nothing is proposed while a request is held, so holding it never changes what is written.
+ * time; beyond any bound the caller answers as before. Nothing is proposed while a request is held, so holding it
+ * never changes what is written.
  */
 final class LeaderWait {
   /** How often a held request is routed again. */
@@ -49,7 +50,10 @@ final class LeaderWait {
     if (System.nanoTime() - sinceNanos + TimeUnit.MILLISECONDS.toNanos(POLL_MS) > TimeUnit.MILLISECONDS.toNanos(maxWaitMs)) {
       return false;
     }
-    if (held.incrementAndGet() > maxHeld | heldBytes.addAndGet(bytes) > maxHeldBytes) {
+    // Count the request in first, then check: concurrent callers cannot both take the last room.
+    int count = held.incrementAndGet();
+    long total = heldBytes.addAndGet(bytes);
+    if (count > maxHeld || total > maxHeldBytes) {
       release(bytes);
       return false;
     }

@@ -5,6 +5,7 @@ import java.io.File;
 import java.util.List;
 import java.util.Properties;
 import java.util.concurrent.TimeUnit;
+import org.apache.ratis.RaftConfigKeys;
 import org.apache.ratis.conf.RaftProperties;
 import org.apache.ratis.grpc.GrpcConfigKeys;
 import org.apache.ratis.server.RaftServerConfigKeys;
@@ -22,6 +23,8 @@ public final class RaftPropertiesFactory {
 
   public static RaftProperties create(NodeConfig config) {
     RaftProperties p = new RaftProperties();
+    // Ratis' gRPC, with a log appender that recovers when its record of a follower's progress is wrong.
+    RaftConfigKeys.Rpc.setType(p, new GuardedGrpcRpcType());
     RaftServerConfigKeys.setStorageDir(p, List.of(new File(config.dataDir().toFile(), "raft")));
     GrpcConfigKeys.Server.setHost(p, config.bindHost());
     GrpcConfigKeys.Server.setPort(p, config.self().raftPort());

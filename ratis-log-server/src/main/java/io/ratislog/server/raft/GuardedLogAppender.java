@@ -1,0 +1,50 @@
+package io.ratislog.server.raft;
+
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.apache.ratis.grpc.server.GrpcLogAppender;
+import org.apache.ratis.server.RaftServer;
+import org.apache.ratis.server.leader.FollowerInfo;
+import org.apache.ratis.server.leader.LeaderState;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Ratis' gRPC log appender, restarted when its record of the follower's match index is proven wrong.
+ *
+ * <p>Ratis 3.3.0 never lowers a follower's match index within a term, and after an INCONSISTENCY reply it keeps
+ * the next index at match index + 1 at least. When the recorded match index is past the end of the follower's log
+ * (seen for a restarted old leader in the failover benchmark, the shape of RATIS-2605), the leader sends that
+ * follower only requests it refuses, for as long as it leads: the follower never catches up, and the group runs
+ * without a spare replica. {@link WrongMatchIndexDetector} recognises the loop; the appender then asks its leader
+ * to restart it ({@link LeaderState#restart}, Ratis' own recovery for a failed appender), which starts the
+ * follower's record afresh (no match index, next index from the start of the log), and the ordinary back-off
+ * finds the real common prefix. Lowering a match index is always safe: the leader only counts the follower later.
+ */
+final class GuardedLogAppender extends GrpcLogAppender {
+  private static final Logger LOG = LoggerFactory.getLogger(GuardedLogAppender.class);
+
+  private final WrongMatchIndexDetector detector = WrongMatchIndexDetector.standard();
+  private final AtomicBoolean restartRequested = new AtomicBoolean();
+
+  GuardedLogAppender(RaftServer.Division server, LeaderState leaderState, FollowerInfo follower) {
+    super(server, leaderState, follower);
+  }
+
+  @Override
+  protected long getNextIndexForInconsistency(long requestFirstIndex, long replyNextIndex) {
+    FollowerInfo follower = getFollower();
+    if (detector.onInconsistency(follower.getMatchIndex(), replyNextIndex) && restartRequested.compareAndSet(false, true)) {
+      LOG.warn("{}: follower {} keeps answering that its log ends before index {}, which the leader recorded as"
+          + " matched ({}); restarting its appender to find the real common prefix", this, follower.getName(),
+          replyNextIndex, follower);
+      // Not from this thread: the restart stops this appender, whose reply handler is running here.
+      CompletableFuture.runAsync(() -> {
+        if (isRunning()) {
+          getLeaderState().restart(this);
+        }
+      });
+    }
+    return super.getNextIndexForInconsistency(requestFirstIndex, replyNextIndex);
+  }
+}

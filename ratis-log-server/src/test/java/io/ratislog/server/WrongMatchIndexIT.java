@@ -15,6 +15,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Properties;
 import java.util.stream.Stream;
 import org.apache.ratis.server.RaftServer;
 import org.apache.ratis.server.leader.FollowerInfo;
@@ -24,7 +25,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A leader whose record of a follower's match index is past the end of that follower's log (what Ratis 3.3.0 was
- * seen to keep for a restarted old leader, RATIS-2605) still brings the follower up to date. Ratis alone would send
+ * seen to keep for a restarted old leader in the failover benchmark) still brings the follower up to date. Ratis alone would send
  * it only requests it refuses, for as long as that leader leads; {@code GuardedLogAppender} restarts the appender.
  */
 class WrongMatchIndexIT {
@@ -32,7 +33,7 @@ class WrongMatchIndexIT {
 
   @Test
   void aFollowerTheLeaderThinksIsFurtherAlongCatchesUp() throws Exception {
-    try (MiniCluster c = new MiniCluster(dir, 3, new java.util.Properties()).startAll();
+    try (MiniCluster c = new MiniCluster(dir, 3, new Properties()).startAll();
          Admin admin = admin(c);
          Producer producer = new Producer(ProducerConfig.builder(c.bootstrap()).lingerMs(0).build())) {
       admin.createTopic("events", 1, 3);

@@ -12,14 +12,15 @@ import org.slf4j.LoggerFactory;
 /**
  * Ratis' gRPC log appender, restarted when its record of the follower's match index is proven wrong.
  *
- * <p>Ratis 3.3.0 never lowers a follower's match index within a term, and after an INCONSISTENCY reply it keeps
- * the next index at match index + 1 at least. When the recorded match index is past the end of the follower's log
- * (seen for a restarted old leader in the failover benchmark, the shape of RATIS-2605), the leader sends that
- * follower only requests it refuses, for as long as it leads: the follower never catches up, and the group runs
- * without a spare replica. {@link WrongMatchIndexDetector} recognises the loop; the appender then asks its leader
- * to restart it ({@link LeaderState#restart}, Ratis' own recovery for a failed appender), which starts the
- * follower's record afresh (no match index, next index from the start of the log), and the ordinary back-off
- * finds the real common prefix. Lowering a match index is always safe: the leader only counts the follower later.
+ * <p>Ratis 3.3.0 never lowers a follower's match index within a term, and after an INCONSISTENCY reply it keeps the
+ * next index at match index + 1 at least. When the recorded match index is past the end of the follower's log (seen
+ * for a restarted old leader in the failover benchmark; how the record got there is not pinned down, and RATIS-2605
+ * describes a similar loop upstream), the leader sends that follower only requests it refuses, for as long as it
+ * leads: the follower never catches up, and the group runs without a spare replica. {@link WrongMatchIndexDetector}
+ * recognises the loop; the appender then asks its leader to restart it ({@link LeaderState#restart}, Ratis' own
+ * recovery for a failed appender), which starts the follower's record afresh (no match index, next index 0), and
+ * the ordinary back-off finds the real common prefix (or, where the leader purged that part of its log, it sends
+ * its snapshot). Lowering a match index is always safe: the leader only counts the follower later.
  */
 final class GuardedLogAppender extends GrpcLogAppender {
   private static final Logger LOG = LoggerFactory.getLogger(GuardedLogAppender.class);
@@ -34,7 +35,8 @@ final class GuardedLogAppender extends GrpcLogAppender {
   @Override
   protected long getNextIndexForInconsistency(long requestFirstIndex, long replyNextIndex) {
     FollowerInfo follower = getFollower();
-    if (detector.onInconsistency(follower.getMatchIndex(), replyNextIndex) && restartRequested.compareAndSet(false, true)) {
+    boolean proven = detector.onInconsistency(follower.getMatchIndex(), replyNextIndex);
+    if (proven && restartRequested.compareAndSet(false, true)) {
       LOG.warn("{}: follower {} keeps answering that its log ends before index {}, which the leader recorded as"
           + " matched ({}); restarting its appender to find the real common prefix", this, follower.getName(),
           replyNextIndex, follower);

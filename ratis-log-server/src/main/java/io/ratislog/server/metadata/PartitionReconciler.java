@@ -1,22 +1,27 @@
 package io.ratislog.server.metadata;
 
 import io.ratislog.server.config.NodeConfig;
+import io.ratislog.server.entries.MetadataQuery;
 import io.ratislog.server.entries.NodeRecord;
-import io.ratislog.server.membership.ClusterNodes;
-import io.ratislog.server.membership.RaftPeers;
 import io.ratislog.server.entries.PartitionPlacement;
 import io.ratislog.server.entries.TopicRecord;
+import io.ratislog.server.membership.ClusterNodes;
+import io.ratislog.server.membership.RaftPeers;
 import io.ratislog.server.raft.GroupIds;
+import io.ratislog.server.raft.ShadedBytes;
 import java.io.Closeable;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.ratis.protocol.ClientId;
 import org.apache.ratis.protocol.GroupManagementRequest;
+import org.apache.ratis.protocol.RaftClientRequest;
 import org.apache.ratis.protocol.RaftGroup;
 import org.apache.ratis.protocol.RaftGroupId;
 import org.apache.ratis.protocol.exceptions.AlreadyExistsException;
@@ -39,6 +44,7 @@ import org.slf4j.LoggerFactory;
 public final class PartitionReconciler implements Closeable {
   private static final Logger LOG = LoggerFactory.getLogger(PartitionReconciler.class);
   private static final long PERIOD_MS = 2_000;
+  private static final long BARRIER_TIMEOUT_MS = 10_000;
 
   private final NodeConfig config;
   private final MetadataState metadata;
@@ -108,8 +114,41 @@ public final class PartitionReconciler implements Closeable {
    * it waits, voting in nothing, until the partition's leader adds it to the group and it catches up.
    */
   void reconcile() {
-    // One view of the metadata for the whole pass: the next topic id first, then the topics, so that every topic
-    // id below it is either in the list or deleted.
+    PlacementView view = placementView();
+    List<RaftGroupId> hosted = new ArrayList<>();
+    server.getGroupIds().forEach(hosted::add);
+    for (Map.Entry<RaftGroupId, RaftGroup> e : view.wanted().entrySet()) {
+      // A group whose removal is still under way keeps its directory until it is gone: never re-add it meanwhile.
+      if (!hosted.contains(e.getKey()) && !removing.containsKey(e.getKey()) && !closed) {
+        add(e.getValue());
+      }
+    }
+    for (Map.Entry<RaftGroupId, String> e : view.lost().entrySet()) {
+      if (!hosted.contains(e.getKey()) && warnedLost.add(e.getKey())) {
+        LOG.error("node {} is a replica of {} but has no data for it (its storage is newer than the topic, or not "
+            + "registered yet): it will not re-create the replica; remove it from the partition and add it back "
+            + "(logctl partition reassign)", config.nodeId(), e.getValue());
+      }
+    }
+    if (removals(view, hosted).isEmpty() || !metadataCaughtUp()) {
+      return;
+    }
+    // Replaying after a restart, an older state may not list this node for a partition it holds again now, and
+    // deleting on that view would wipe a current replica (and its votes): remove only on a view taken after the
+    // barrier.
+    view = placementView();
+    for (Map.Entry<RaftGroupId, String> r : removals(view, hosted).entrySet()) {
+      remove(r.getKey(), r.getValue());
+    }
+  }
+
+  /** The partition groups the metadata places on this node, from one view of it. */
+  private record PlacementView(long nextTopicId, List<TopicRecord> topics, Map<RaftGroupId, RaftGroup> wanted,
+                               Map<RaftGroupId, String> lost) {
+  }
+
+  private PlacementView placementView() {
+    // The next topic id first, then the topics, so that every topic id below it is either in the list or deleted.
     long nextTopicId = metadata.nextTopicId();
     List<TopicRecord> topics = metadata.topics();
     Map<RaftGroupId, RaftGroup> wanted = new HashMap<>();
@@ -129,55 +168,55 @@ public final class PartitionReconciler implements Closeable {
         }
       }
     }
-    List<RaftGroupId> hosted = new ArrayList<>();
-    server.getGroupIds().forEach(hosted::add);
-    for (Map.Entry<RaftGroupId, RaftGroup> e : wanted.entrySet()) {
-      // A group whose removal is still under way keeps its directory until it is gone: never re-add it meanwhile.
-      if (!hosted.contains(e.getKey()) && !removing.containsKey(e.getKey()) && !closed) {
-        add(e.getValue());
-      }
-    }
-    for (Map.Entry<RaftGroupId, String> e : lost.entrySet()) {
-      if (!hosted.contains(e.getKey()) && warnedLost.add(e.getKey())) {
-        LOG.error("node {} is a replica of {} but has no data for it (its storage is newer than the topic, or not "
-            + "registered yet): it will not re-create the replica; remove it from the partition and add it back "
-            + "(logctl partition reassign)", config.nodeId(), e.getValue());
-      }
-    }
-    if (!metadataCaughtUp()) {
-      // Replaying after a restart: an older state may not list this node for a partition it holds again now.
-      // Deleting on that view would wipe a current replica (and its votes): remove only on the latest state.
-      return;
-    }
+    return new PlacementView(nextTopicId, topics, wanted, lost);
+  }
+
+  /** The hosted partition groups the view no longer places on this node, each with why it is removed. */
+  private Map<RaftGroupId, String> removals(PlacementView view, List<RaftGroupId> hosted) {
+    Map<RaftGroupId, String> removals = new HashMap<>();
     for (RaftGroupId gid : hosted) {
-      if (!GroupIds.isPartition(gid) || wanted.containsKey(gid) || lost.containsKey(gid) || removing.containsKey(gid)
-          || closed) {
+      if (!GroupIds.isPartition(gid) || view.wanted().containsKey(gid) || view.lost().containsKey(gid)
+          || removing.containsKey(gid) || closed) {
         continue;
       }
       long topicId = GroupIds.topicIdOf(gid);
-      if (topicId >= nextTopicId) {
+      if (topicId >= view.nextTopicId()) {
         continue; // this replica of the metadata has not seen the topic yet
       }
-      TopicRecord topic = topics.stream().filter(t -> t.getTopicId() == topicId).findFirst().orElse(null);
+      TopicRecord topic = view.topics().stream().filter(t -> t.getTopicId() == topicId).findFirst().orElse(null);
       if (topic == null) {
-        remove(gid, "of deleted topic id " + topicId);
+        removals.put(gid, "of deleted topic id " + topicId);
       } else if (GroupIds.partitionOf(gid) < topic.getPartitionsCount()) {
-        remove(gid, "of " + topic.getName() + "-" + GroupIds.partitionOf(gid) + ", moved to "
+        removals.put(gid, "of " + topic.getName() + "-" + GroupIds.partitionOf(gid) + ", moved to "
             + topic.getPartitions(GroupIds.partitionOf(gid)).getReplicasList());
       }
     }
+    return removals;
   }
 
   /**
-   * Whether this node's metadata replica applied everything its group committed, as far as it knows from a
-   * current leader: then a partition missing from its placements really moved away (or was deleted).
+   * A read barrier on this node's metadata replica: true once it has applied everything its group had committed
+   * when asked, as confirmed by a current leader (a linearizable read, which Ratis serves on a follower through
+   * the leader's read index). Then a partition missing from its placements really moved away (or was deleted).
+   * This does not rely on the replica's own record of its commit index, which a restarted node does not have
+   * until a leader tells it (Ratis' log-metadata entries are off, see {@code RaftPropertiesFactory}).
    */
   private boolean metadataCaughtUp() {
+    RaftClientRequest barrier = RaftClientRequest.newBuilder()
+        .setClientId(clientId)
+        .setServerId(server.getId())
+        .setGroupId(GroupIds.metadata())
+        .setCallId(callIds.incrementAndGet())
+        .setMessage(ShadedBytes.toMessage(MetadataQuery.newBuilder().setNodes(true).build()))
+        .setType(RaftClientRequest.readRequestType())
+        .build();
     try {
-      RaftServer.Division d = server.getDivision(GroupIds.metadata());
-      return d.getInfo().getLeaderId() != null && d.getInfo().isAlive()
-          && d.getInfo().getLastAppliedIndex() >= d.getRaftLog().getLastCommittedIndex();
-    } catch (IOException e) {
+      return server.submitClientRequestAsync(barrier).get(BARRIER_TIMEOUT_MS, TimeUnit.MILLISECONDS).isSuccess();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    } catch (IOException | ExecutionException | TimeoutException e) {
+      LOG.debug("metadata read barrier failed, removals wait: {}", e.toString());
       return false;
     }
   }

@@ -44,6 +44,14 @@ public final class RaftPropertiesFactory {
     // each large batch until the window update comes back, and Ratis' appender polls for readiness in 1 ms sleeps.
     GrpcConfigKeys.setFlowControlWindow(p, SizeInBytes.valueOf(Math.max(8L * 1024 * 1024, 4 * entryRoom.getSize())));
 
+    // No log-metadata entries: by default Ratis appends (and every replica forces) an extra entry recording the new
+    // commit index after each commit, which the next write queues behind. A restarted replica then learns its commit
+    // index from a leader instead of from its own log; nothing here relies on it (PartitionReconciler uses a read
+    // barrier). And the appender sends as soon as an entry is appended, instead of up to 1 ms after its last send.
+    // Measured with `scripts/bench.sh` in alternating rounds (docs/BENCHMARKS-notes.md, 2026-12-03, eighth session).
+    RaftServerConfigKeys.Log.setLogMetadataEnabled(p, false);
+    RaftServerConfigKeys.Log.Appender.setWaitTimeMin(p, TimeDuration.ZERO);
+
     // The acknowledgement is a promise: the Raft log is forced before an entry counts towards the quorum.
     RaftServerConfigKeys.Log.setUnsafeFlushEnabled(p, config.unsafeAsyncFlush());
     RaftServerConfigKeys.Log.setAsyncFlushEnabled(p, config.unsafeAsyncFlush());

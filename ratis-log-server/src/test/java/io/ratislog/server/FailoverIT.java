@@ -32,6 +32,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** Leader loss, full restarts: no acknowledged record is ever lost. */
 class FailoverIT {
+  private static final String APPENDER_WAIT = "raft.server.log.appender.wait-time.min";
   @TempDir Path dir;
 
   @Test
@@ -118,6 +119,82 @@ class FailoverIT {
       assertAllAckedReadAtTheirOffsets(acked, read);
       assertContiguous(read);
     } finally {
+      c.close();
+    }
+  }
+
+  /**
+   * A replica restarted with the whole cluster knows its commit index only once a leader of the new term committed
+   * (Ratis' log-metadata entries are off): until then a new leader must not answer with the end offset it has
+   * applied so far, which is older than the one its clients already saw.
+   */
+  @Test
+  void afterARestartOfEveryNodeNoLeaderAnswersWithAnOlderEndOffset() throws Exception {
+    // Leaders send at most every 400 ms (heartbeats every 500 ms), so that followers learn of the last commit only
+    // that much later: the leader is stopped first, within that window.
+    System.setProperty(APPENDER_WAIT, "400ms");
+    MiniCluster c;
+    try {
+      c = new MiniCluster(dir, 3, new Properties()).startAll();
+    } finally {
+      System.clearProperty(APPENDER_WAIT);
+    }
+    List<ManagedChannel> channels = new java.util.ArrayList<>();
+    try {
+      try (Admin admin = admin(c); Producer producer = producer(c)) {
+        admin.createTopic("ends", 1, 3);
+        produceAll(producer, "ends", "r", 1000);
+      }
+      // The leader goes first, right after its last acknowledgement: the followers learn the last commit only from
+      // its next append or heartbeat, so the follower elected next applied less than what was acknowledged.
+      int oldLeader = leaderOf(c, "ends", 0);
+      c.stop(oldLeader);
+      List<Integer> followers = c.ids().stream().filter(id -> id != oldLeader).toList();
+      for (int id : followers) {
+        c.stop(id);
+      }
+      AtomicBoolean stop = new AtomicBoolean();
+      List<String> stale = new java.util.concurrent.CopyOnWriteArrayList<>();
+      java.util.concurrent.atomic.AtomicInteger answered = new java.util.concurrent.atomic.AtomicInteger();
+      List<Thread> pollers = new java.util.ArrayList<>();
+      for (int id : c.ids()) {
+        ManagedChannel ch = NettyChannelBuilder.forAddress("127.0.0.1", c.clientPort(id)).usePlaintext().build();
+        channels.add(ch);
+        Thread t = new Thread(() -> {
+          long deadline = System.currentTimeMillis() + 60_000;
+          while (!stop.get() && System.currentTimeMillis() < deadline) {
+            try {
+              io.ratislog.proto.ListOffsetsResponse r = LogServiceGrpc.newBlockingStub(ch).withDeadlineAfter(1, TimeUnit.SECONDS)
+                  .listOffsets(io.ratislog.proto.ListOffsetsRequest.newBuilder().setTopic("ends")
+                      .setSpec(io.ratislog.proto.OffsetSpec.LATEST).build());
+              if (r.getError().getCode() == ErrorCode.NONE) {
+                answered.incrementAndGet();
+                if (r.getOffset() != 1000 || r.getLogEndOffset() != 1000) {
+                  stale.add(r.toString());
+                }
+              }
+            } catch (RuntimeException e) {
+              // the node is down or starting
+            }
+          }
+        }, "end-poller-" + id);
+        t.start();
+        pollers.add(t);
+      }
+      for (int id : followers) {
+        c.start(id);
+      }
+      await("a leader to answer", 30_000, () -> answered.get() > 0);
+      c.start(oldLeader);
+      assertEquals(1000, readAll(c, "ends", 1, 1000).size());
+      await("a leader to answer", 30_000, () -> answered.get() > 0);
+      stop.set(true);
+      for (Thread t : pollers) {
+        t.join(10_000);
+      }
+      assertEquals(List.of(), stale, "answers with an end offset older than the acknowledged one");
+    } finally {
+      channels.forEach(ManagedChannel::shutdownNow);
       c.close();
     }
   }

@@ -33,9 +33,15 @@ final class PartitionRouter {
       return division.getInfo().isLeader();
     }
 
-    /** Whether the leader applied every committed entry, so that its end offset is the partition's. */
+    /**
+     * Whether the leader applied every committed entry, so that its end offset is the partition's. A new leader
+     * knows which entries are committed only once it committed one of its own term (Ratis' startup entry, which
+     * {@code isLeaderReady} reports applied): before that its commit index may be older than entries already
+     * acknowledged, for instance after a restart of every replica.
+     */
     boolean caughtUp() {
-      return division.getInfo().getLastAppliedIndex() >= division.getRaftLog().getLastCommittedIndex();
+      return division.getInfo().isLeaderReady()
+          && division.getInfo().getLastAppliedIndex() >= division.getRaftLog().getLastCommittedIndex();
     }
   }
 

@@ -37,9 +37,11 @@ final class GuardedLogAppender extends GrpcLogAppender {
     FollowerInfo follower = getFollower();
     boolean proven = detector.onInconsistency(follower.getMatchIndex(), replyNextIndex);
     if (proven && restartRequested.compareAndSet(false, true)) {
-      LOG.warn("{}: follower {} keeps answering that its log ends before index {}, which the leader recorded as"
-          + " matched ({}); restarting its appender to find the real common prefix", this, follower.getName(),
-          replyNextIndex, follower);
+      // Ratis' follower answers min(its next index, the request's previous index): at or below the match index,
+      // either its log ends there or it lacks the leader's entry at that index (another term, or purged).
+      LOG.warn("{}: follower {} keeps answering INCONSISTENCY with next index {}, at or below the index {} the leader"
+          + " recorded as matched ({}); restarting its appender to find the real common prefix", this,
+          follower.getName(), replyNextIndex, follower.getMatchIndex(), follower);
       // Not from this thread: the restart stops this appender, whose reply handler is running here.
       CompletableFuture.runAsync(() -> {
         if (isRunning()) {

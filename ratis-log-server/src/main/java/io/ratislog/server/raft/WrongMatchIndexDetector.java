@@ -4,10 +4,12 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
 
 /**
- * Tells, from a leader's appender's INCONSISTENCY replies, when its record of a follower's match index cannot be
- * true: the follower keeps answering that its log ends at or before that index, although every entry up to a true
- * match index is in the follower's log (a follower truncates only entries that conflict with the leader's, and
- * matched ones do not).
+ * Tells, from a leader's appender's INCONSISTENCY replies, when its record of a follower's match index is of no
+ * use: the follower keeps answering a next index at or below it. Ratis' follower answers the lower of its own next
+ * index and the request's previous index, so it either has a log that ends before the match index, or lacks the
+ * leader's entry at that index (another term's entry there, or one purged from its log). A true match index is in
+ * the follower's log unless purged (a follower truncates only entries that conflict with the leader's, and matched
+ * ones do not); either way the leader must find the common prefix afresh, which restarting the appender does.
  *
  * <p>One such reply is not proof: an answer to a request sent before the match index moved on can name an earlier
  * index (Ratis answers "already committed" with the follower's commit index + 1). So the detector fires only on a

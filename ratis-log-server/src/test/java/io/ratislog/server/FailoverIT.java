@@ -12,21 +12,27 @@ import io.ratislog.client.Producer;
 import io.ratislog.client.ProducerRecord;
 import io.ratislog.client.RecordMetadata;
 import io.ratislog.proto.ErrorCode;
+import io.ratislog.proto.ListOffsetsRequest;
+import io.ratislog.proto.ListOffsetsResponse;
 import io.ratislog.proto.LogServiceGrpc;
+import io.ratislog.proto.OffsetSpec;
 import io.ratislog.proto.ProduceResponse;
 import io.ratislog.server.storage.StoredBatch;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -139,7 +145,7 @@ class FailoverIT {
     } finally {
       System.clearProperty(APPENDER_WAIT);
     }
-    List<ManagedChannel> channels = new java.util.ArrayList<>();
+    List<ManagedChannel> channels = new ArrayList<>();
     try {
       try (Admin admin = admin(c); Producer producer = producer(c)) {
         admin.createTopic("ends", 1, 3);
@@ -154,9 +160,9 @@ class FailoverIT {
         c.stop(id);
       }
       AtomicBoolean stop = new AtomicBoolean();
-      List<String> stale = new java.util.concurrent.CopyOnWriteArrayList<>();
-      java.util.concurrent.atomic.AtomicInteger answered = new java.util.concurrent.atomic.AtomicInteger();
-      List<Thread> pollers = new java.util.ArrayList<>();
+      List<String> stale = new CopyOnWriteArrayList<>();
+      AtomicInteger answered = new AtomicInteger();
+      List<Thread> pollers = new ArrayList<>();
       for (int id : c.ids()) {
         ManagedChannel ch = NettyChannelBuilder.forAddress("127.0.0.1", c.clientPort(id)).usePlaintext().build();
         channels.add(ch);
@@ -164,9 +170,8 @@ class FailoverIT {
           long deadline = System.currentTimeMillis() + 60_000;
           while (!stop.get() && System.currentTimeMillis() < deadline) {
             try {
-              io.ratislog.proto.ListOffsetsResponse r = LogServiceGrpc.newBlockingStub(ch).withDeadlineAfter(1, TimeUnit.SECONDS)
-                  .listOffsets(io.ratislog.proto.ListOffsetsRequest.newBuilder().setTopic("ends")
-                      .setSpec(io.ratislog.proto.OffsetSpec.LATEST).build());
+              ListOffsetsResponse r = LogServiceGrpc.newBlockingStub(ch).withDeadlineAfter(1, TimeUnit.SECONDS)
+                  .listOffsets(ListOffsetsRequest.newBuilder().setTopic("ends").setSpec(OffsetSpec.LATEST).build());
               if (r.getError().getCode() == ErrorCode.NONE) {
                 answered.incrementAndGet();
                 if (r.getOffset() != 1000 || r.getLogEndOffset() != 1000) {
@@ -187,7 +192,6 @@ class FailoverIT {
       await("a leader to answer", 30_000, () -> answered.get() > 0);
       c.start(oldLeader);
       assertEquals(1000, readAll(c, "ends", 1, 1000).size());
-      await("a leader to answer", 30_000, () -> answered.get() > 0);
       stop.set(true);
       for (Thread t : pollers) {
         t.join(10_000);

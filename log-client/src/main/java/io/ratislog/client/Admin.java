@@ -156,14 +156,15 @@ public final class Admin implements AutoCloseable {
   }
 
   /**
-   * Describes a topic, including each partition's current leader.
+   * Describes a topic, including each partition's current leader. The placement is read through the metadata
+   * leader, so it reflects every change that completed before this call (a reassignment, a node removal).
    *
    * @param name the topic name
    * @return the topic
    * @throws RatislogException e.g. UNKNOWN_TOPIC_OR_PARTITION
    */
   public TopicDescription describeTopic(String name) {
-    return TopicDescription.fromProto(conn.describeTopic(Objects.requireNonNull(name), timeoutMs).getTopic());
+    return TopicDescription.fromProto(conn.describeTopic(Objects.requireNonNull(name), timeoutMs, true).getTopic());
   }
 
   /**

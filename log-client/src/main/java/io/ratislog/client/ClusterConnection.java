@@ -278,13 +278,26 @@ public final class ClusterConnection implements AutoCloseable {
   }
 
   /**
-   * Describes a topic (blocking), updating the cache and the node addresses.
+   * Describes a topic (blocking) from the answering node's replica of the metadata, updating the cache and the
+   * node addresses.
    *
    * @param topic the topic
    * @return the response (error NONE)
    */
   DescribeTopicResponse describeTopic(String topic, long timeoutMs) {
-    DescribeTopicRequest req = DescribeTopicRequest.newBuilder().setName(topic).build();
+    return describeTopic(topic, timeoutMs, false);
+  }
+
+  /**
+   * Describes a topic (blocking), updating the cache and the node addresses.
+   *
+   * @param topic         the topic
+   * @param linearizable  read through the metadata leader (sees every change committed before the call) rather
+   *                      than from the answering node's replica, which may lag it
+   * @return the response (error NONE)
+   */
+  DescribeTopicResponse describeTopic(String topic, long timeoutMs, boolean linearizable) {
+    DescribeTopicRequest req = DescribeTopicRequest.newBuilder().setName(topic).setLinearizable(linearizable).build();
     try {
       DescribeTopicResponse resp = callAdmin("DescribeTopic(" + topic + ")",
           s -> s.describeTopic(req), DescribeTopicResponse::getError, true, timeoutMs);

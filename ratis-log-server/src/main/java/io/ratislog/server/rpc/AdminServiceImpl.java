@@ -74,8 +74,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Topic and cluster administration. Writes go through the metadata group (from any node: the metadata client
- * finds its leader); reads answer from this node's replica of the metadata, falling back to a linearizable
- * read when the local replica does not know a topic yet.
+ * finds its leader). Admin reads (list and linearizable describe, the cluster's nodes) read through the metadata
+ * leader, so a caller sees its own changes whichever node answers; route refreshes answer from this node's replica,
+ * falling back to a linearizable read when the replica does not know a topic yet.
  */
 public final class AdminServiceImpl extends AdminServiceGrpc.AdminServiceImplBase {
   private static final Logger LOG = LoggerFactory.getLogger(AdminServiceImpl.class);
@@ -212,20 +213,28 @@ public final class AdminServiceImpl extends AdminServiceGrpc.AdminServiceImplBas
     });
   }
 
+  /** Lists topics from a linearizable read of the metadata; without a metadata leader, from this node's replica. */
   @Override
   public void listTopics(ListTopicsRequest request, StreamObserver<ListTopicsResponse> out) {
-    ListTopicsResponse.Builder b = ListTopicsResponse.newBuilder().setError(Errors.NONE);
-    for (TopicRecord t : metadata.topics()) {
-      b.addTopics(describe(t));
-    }
-    reply(out, b.build());
+    metadataClient.query("").handle((r, t) -> t == null ? r.getTopicsList() : metadata.topics())
+        .thenAccept(topics -> {
+          ListTopicsResponse.Builder b = ListTopicsResponse.newBuilder().setError(Errors.NONE);
+          topics.forEach(topic -> b.addTopics(describe(topic)));
+          reply(out, b.build());
+        });
   }
 
+  /**
+   * Describes a topic. A linearizable request (admin calls) reads through the metadata leader, so that a change
+   * the caller just made is seen even if this node's replica has not applied it yet; other requests (clients
+   * refreshing routes, often during a failover) answer from this node's replica when it knows the topic. Without a
+   * metadata leader, the replica answers either way.
+   */
   @Override
   public void describeTopic(DescribeTopicRequest request, StreamObserver<DescribeTopicResponse> out) {
     String name = request.getName();
     var local = metadata.topic(name);
-    if (local.isPresent()) {
+    if (local.isPresent() && !request.getLinearizable()) {
       reply(out, describeResponse(local.get()));
       return;
     }
@@ -233,10 +242,10 @@ public final class AdminServiceImpl extends AdminServiceGrpc.AdminServiceImplBas
       reply(out, unknownTopic(name));
       return;
     }
-    // This replica may lag the metadata leader (a topic created a moment ago): ask the leader.
     metadataClient.query(name).whenComplete((r, t) -> {
       if (t != null) {
-        reply(out, DescribeTopicResponse.newBuilder().setError(Errors.metadataUnavailable(t)).build());
+        reply(out, local.isPresent() ? describeResponse(local.get())
+            : DescribeTopicResponse.newBuilder().setError(Errors.metadataUnavailable(t)).build());
       } else if (r.getTopicsCount() == 0) {
         reply(out, unknownTopic(name));
       } else {

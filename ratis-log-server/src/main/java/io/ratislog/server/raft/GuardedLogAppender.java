@@ -13,10 +13,11 @@ import org.slf4j.LoggerFactory;
  * Ratis' gRPC log appender, restarted when its record of the follower's match index is proven wrong.
  *
  * <p>Ratis 3.3.0 never lowers a follower's match index within a term, and after an INCONSISTENCY reply it keeps the
- * next index at match index + 1 at least. When the recorded match index is past the end of the follower's log (seen
- * for a restarted old leader in the failover benchmark; how the record got there is not pinned down, and RATIS-2605
- * describes a similar loop upstream), the leader sends that follower only requests it refuses, for as long as it
- * leads: the follower never catches up, and the group runs without a spare replica. {@link WrongMatchIndexDetector}
+ * next index at match index + 1 at least. When the recorded match index is past the end of the follower's log, the
+ * leader sends that follower only requests it refuses, for as long as it leads: the follower never catches up, and
+ * the group runs without a spare replica. The one way there seen (a restarted follower catching up, in the failover
+ * benchmark) was the follower acknowledging entries it never appended, which {@link AppendReplyVerifier} now
+ * prevents; this guard stays for any other (RATIS-2605 describes one upstream). {@link WrongMatchIndexDetector}
  * recognises the loop; the appender then asks its leader to restart it ({@link LeaderState#restart}, Ratis' own
  * recovery for a failed appender), which starts the follower's record afresh (no match index, next index 0), and
  * the ordinary back-off finds the real common prefix (or, where the leader purged that part of its log, it sends

@@ -101,7 +101,8 @@ final class AppendReplyVerifier implements InvocationHandler {
 
   /**
    * The reply, or, when its last acknowledged entry is neither in the log and forced nor before the log's start
-   * (purged after a snapshot, hence committed), an INCONSISTENCY reply naming the log's next index.
+   * (purged after a snapshot, hence committed), an INCONSISTENCY reply naming the first index the log does not
+   * hold forced: its next index, or the first entry written but not forced yet.
    */
   static AppendEntriesReplyProto verify(AppendEntriesRequestProto request, AppendEntriesReplyProto reply, RaftLog log) {
     LogEntryProto last = request.getEntries(request.getEntriesCount() - 1);

@@ -5,6 +5,7 @@ import io.grpc.ServerInterceptor;
 import io.grpc.ServerInterceptors;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.ratislog.server.config.NodeConfig;
+import io.ratislog.server.entries.NodeRecord;
 import io.ratislog.server.config.PeerInfo;
 import io.ratislog.server.membership.ClusterNodes;
 import io.ratislog.server.membership.MembershipController;
@@ -202,7 +203,8 @@ public final class LogNode implements Closeable {
     retention = new RetentionManager(config.nodeId(), raftServer, metadata, config.retentionCheckIntervalMs());
     retention.start();
     if (config.electionOnPeerDeath()) {
-      peerDeathWatch = new PeerDeathWatch(config.nodeId(), raftServer, nodes::all, peerClientTls,
+      peerDeathWatch = new PeerDeathWatch(config.nodeId(), raftServer, nodes::all,
+          id -> metadata.node(id).map(NodeRecord::getStartedAtMs).orElse(0L), peerClientTls,
           metrics.counter("ratislog.raft.peer_deaths_total"), metrics.counter("ratislog.raft.elections_on_peer_death_total"));
       peerDeathWatch.start();
     }

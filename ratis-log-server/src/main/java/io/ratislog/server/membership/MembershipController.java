@@ -48,6 +48,11 @@ public final class MembershipController implements Closeable {
   private static final long PERIOD_MS = 1_000;
   private static final long REGISTER_RETRY_MS = 3_000;
 
+  /**
+   * When this node started, registered with it: {@link io.ratislog.server.raft.PeerDeathWatch} lets the surviving
+   * voter that has run longest (its code compiled and warm) stand for election first.
+   */
+  private final long startedAtMs = System.currentTimeMillis();
   private final NodeConfig config;
   private final MetadataState metadata;
   private final RaftServer server;
@@ -154,11 +159,12 @@ public final class MembershipController implements Closeable {
   }
 
   private void registerSelf() {
-    NodeRecord want = ClusterNodes.toRecord(config.self()).toBuilder().setStorageId(storageId).build();
+    NodeRecord want = ClusterNodes.toRecord(config.self()).toBuilder().setStorageId(storageId)
+        .setStartedAtMs(startedAtMs).build();
     NodeRecord have = metadata.node(config.nodeId()).orElse(null);
     boolean current = metadata.registrySeeded() && have != null && have.getStorageId().equals(storageId)
         && have.getHost().equals(want.getHost()) && have.getRaftPort() == want.getRaftPort()
-        && have.getClientPort() == want.getClientPort();
+        && have.getClientPort() == want.getClientPort() && have.getStartedAtMs() == want.getStartedAtMs();
     long now = System.currentTimeMillis();
     if (current || !registering.isDone() || now < nextRegisterMs) {
       return;

@@ -65,6 +65,18 @@ class NodeRegistryTest {
   }
 
   @Test
+  void aSelfRegistrationRecordsTheNodesStartAndAnAddDoesNot() {
+    MetadataState s = new MetadataState();
+    register(s, node(2, 9002).toBuilder().setStorageId("s2").setStartedAtMs(1_000).build(), true);
+    assertEquals(1_000, s.node(2).orElseThrow().getStartedAtMs());
+    register(s, node(2, 9002).toBuilder().setStorageId("s2").setStartedAtMs(5_000).build(), true);
+    assertEquals(5_000, s.node(2).orElseThrow().getStartedAtMs(), "a restart registers its new start");
+    assertEquals(0, s.node(2).orElseThrow().getFirstTopicId(), "the same storage keeps its trust");
+    assertEquals(0, code(register(s, node(4, 9004).toBuilder().setStartedAtMs(7_000).build(), false)));
+    assertEquals(0, s.node(4).orElseThrow().getStartedAtMs(), "an admin's add says nothing about the process");
+  }
+
+  @Test
   void anUnknownNodeCannotRegisterItselfButCanBeAddedAndAddressesStayUnique() {
     MetadataState s = new MetadataState();
     register(s, node(1, 9001), true);

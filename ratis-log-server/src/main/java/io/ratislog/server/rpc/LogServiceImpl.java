@@ -16,6 +16,8 @@ import io.ratislog.server.txn.TransactionTable;
 import io.ratislog.server.entries.AllocateProducerIdCommand;
 import io.ratislog.server.entries.MetadataCommand;
 import io.ratislog.server.metadata.MetadataClient;
+import io.ratislog.server.metadata.MetadataState;
+import io.ratislog.server.metadata.TopicNames;
 import io.ratislog.proto.ListOffsetsRequest;
 import io.ratislog.proto.ListOffsetsResponse;
 import io.ratislog.proto.LogServiceGrpc;
@@ -72,16 +74,18 @@ public final class LogServiceImpl extends LogServiceGrpc.LogServiceImplBase {
   private final RecordBatchValidator validator;
   private final ExecutorService readExecutor;
   private final MetadataClient metadataClient;
+  private final MetadataState metadata;
   private final ClientId clientId = ClientId.randomId();
   private final AtomicLong callIds = new AtomicLong();
   private final TransactionGate txnGate;
   private final ProposalSequencer sequencer;
   private final LeaderWait leaderWait;
 
-  public LogServiceImpl(NodeConfig config, RaftServer server, io.ratislog.server.metadata.MetadataState metadata,
+  public LogServiceImpl(NodeConfig config, RaftServer server, MetadataState metadata,
                         MetadataClient metadataClient, ExecutorService readExecutor,
                         java.util.concurrent.ScheduledExecutorService sequencerTimer) {
     this.metadataClient = metadataClient;
+    this.metadata = metadata;
     this.config = config;
     this.server = server;
     this.router = new PartitionRouter(config, server, metadata);
@@ -113,6 +117,10 @@ public final class LogServiceImpl extends LogServiceGrpc.LogServiceImplBase {
       }
     }
     if (!route.ok()) {
+      if (unknownHere(request.getTopic(), route)) {
+        confirmUnknownTopic(request.getTopic(), out);
+        return;
+      }
       ProduceResponse.Builder b = ProduceResponse.newBuilder().setError(route.error());
       if (route.leader() != null) {
         b.setLeader(route.leader());
@@ -191,6 +199,35 @@ public final class LogServiceImpl extends LogServiceGrpc.LogServiceImplBase {
 
   private int timeoutMs(ProduceRequest request) {
     return request.getTimeoutMs() > 0 ? request.getTimeoutMs() : config.produceTimeoutMs();
+  }
+
+  /** Whether the route failed only because this node's metadata replica does not know the (validly named) topic. */
+  private boolean unknownHere(String topic, PartitionRouter.Route route) {
+    return route.error().getCode() == ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
+        && TopicNames.problem(topic) == null && metadata.topic(topic).isEmpty();
+  }
+
+  /**
+   * Answers a produce for a topic this node's metadata replica does not know. The replica may be behind: a
+   * restarted node applies the metadata log only once the metadata leader has told it the commit index, and it may
+   * lead partition groups before that. Answering UNKNOWN_TOPIC_OR_PARTITION from it made a producer give up on
+   * a batch whose earlier attempt had been appended (the chaos smoke test's aborted reads). So the topic's absence
+   * is confirmed by a linearizable read first; if the topic exists, or the metadata group cannot say, the answer is
+   * LEADER_NOT_AVAILABLE, which the client retries.
+   */
+  private void confirmUnknownTopic(String topic, StreamObserver<ProduceResponse> out) {
+    metadataClient.query(topic).whenComplete((r, t) -> {
+      io.ratislog.proto.Error error;
+      if (t != null) {
+        error = Errors.metadataUnavailable(t);
+      } else if (r.getTopicsCount() == 0) {
+        error = Errors.of(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, "unknown topic '" + topic + "'");
+      } else {
+        error = Errors.of(ErrorCode.LEADER_NOT_AVAILABLE, "node " + config.nodeId()
+            + " has not applied topic '" + topic + "' to its metadata yet");
+      }
+      reply(out, ProduceResponse.newBuilder().setError(error).build());
+    });
   }
 
   private ProduceResponse toProduceResponse(RaftClientReply r, Throwable t, int timeoutMs) {

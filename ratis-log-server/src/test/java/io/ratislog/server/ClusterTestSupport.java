@@ -139,6 +139,23 @@ final class ClusterTestSupport {
     fail("timed out after " + timeoutMs + " ms waiting for " + what);
   }
 
+  /** The running node that leads the metadata group now, or -1. */
+  static int metadataLeader(MiniCluster c) {
+    for (int id : c.ids()) {
+      if (!c.isRunning(id)) {
+        continue;
+      }
+      try {
+        if (c.node(id).raftServer().getDivision(GroupIds.metadata()).getInfo().isLeader()) {
+          return id;
+        }
+      } catch (java.io.IOException e) {
+        // not up
+      }
+    }
+    return -1;
+  }
+
   /** The node that leads the partition now, or -1. */
   static int leaderOf(MiniCluster c, String topic, int partition) {
     for (int id : c.ids()) {

@@ -1,7 +1,9 @@
 package io.ratislog.server;
 
 import static io.ratislog.server.ClusterTestSupport.admin;
+import static io.ratislog.server.ClusterTestSupport.await;
 import static io.ratislog.server.ClusterTestSupport.leaderOf;
+import static io.ratislog.server.ClusterTestSupport.metadataLeader;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -13,8 +15,6 @@ import io.ratislog.proto.LogServiceGrpc;
 import io.ratislog.proto.ProduceRequest;
 import io.ratislog.proto.ProduceResponse;
 import io.ratislog.server.entries.MetadataSnapshot;
-import io.ratislog.server.raft.GroupIds;
-import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Properties;
 import java.util.concurrent.TimeUnit;
@@ -39,7 +39,9 @@ class LaggingMetadataIT {
       int leader = -1;
       for (int i = 0; i < 6 && topic == null; i++) {
         admin.createTopic("t" + i, 1, 3);
-        int l = awaitLeader(c, "t" + i);
+        String name = "t" + i;
+        await(name + " to elect a leader", 30_000, () -> leaderOf(c, name, 0) > 0);
+        int l = leaderOf(c, name, 0);
         if (l != metadataLeader(c)) {
           topic = "t" + i;
           leader = l;
@@ -60,25 +62,5 @@ class LaggingMetadataIT {
         ch.shutdownNow();
       }
     }
-  }
-
-  private static int awaitLeader(MiniCluster c, String topic) throws InterruptedException {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-    int leader = leaderOf(c, topic, 0);
-    while (leader < 0 && System.nanoTime() < deadline) {
-      TimeUnit.MILLISECONDS.sleep(50);
-      leader = leaderOf(c, topic, 0);
-    }
-    assertTrue(leader > 0, topic + " elected a leader");
-    return leader;
-  }
-
-  private static int metadataLeader(MiniCluster c) throws IOException {
-    for (int id : c.ids()) {
-      if (c.node(id).raftServer().getDivision(GroupIds.metadata()).getInfo().isLeader()) {
-        return id;
-      }
-    }
-    return -1;
   }
 }

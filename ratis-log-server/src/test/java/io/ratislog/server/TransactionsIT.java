@@ -3,6 +3,7 @@ package io.ratislog.server;
 import static io.ratislog.server.ClusterTestSupport.admin;
 import static io.ratislog.server.ClusterTestSupport.await;
 import static io.ratislog.server.ClusterTestSupport.leaderOf;
+import static io.ratislog.server.ClusterTestSupport.metadataLeader;
 import static io.ratislog.server.ClusterTestSupport.replica;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -24,7 +25,6 @@ import io.ratislog.client.TopicPartition;
 import io.ratislog.proto.ErrorCode;
 import io.ratislog.proto.IsolationLevel;
 import io.ratislog.server.partition.PartitionStateMachine;
-import io.ratislog.server.raft.GroupIds;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -109,22 +109,6 @@ class TransactionsIT {
 
   private static void assertNoDuplicates(List<ConsumerRecord> read) {
     assertEquals(read.size(), values(read).size(), "a value was read twice");
-  }
-
-  private static int metadataLeader(MiniCluster c) {
-    for (int id : c.ids()) {
-      if (!c.isRunning(id)) {
-        continue;
-      }
-      try {
-        if (c.node(id).raftServer().getDivision(GroupIds.metadata()).getInfo().isLeader()) {
-          return id;
-        }
-      } catch (java.io.IOException e) {
-        // not up
-      }
-    }
-    return -1;
   }
 
   /** Waits until no partition of the topic has a transaction open on its leader. */

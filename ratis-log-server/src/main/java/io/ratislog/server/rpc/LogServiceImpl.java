@@ -118,7 +118,7 @@ public final class LogServiceImpl extends LogServiceGrpc.LogServiceImplBase {
     }
     if (!route.ok()) {
       if (unknownHere(request.getTopic(), route)) {
-        confirmUnknownTopic(request.getTopic(), out);
+        confirmUnknownTopic(request.getTopic(), route.error(), out);
         return;
       }
       ProduceResponse.Builder b = ProduceResponse.newBuilder().setError(route.error());
@@ -215,13 +215,13 @@ public final class LogServiceImpl extends LogServiceGrpc.LogServiceImplBase {
    * is confirmed by a linearizable read first; if the topic exists, or the metadata group cannot say, the answer is
    * LEADER_NOT_AVAILABLE, which the client retries.
    */
-  private void confirmUnknownTopic(String topic, StreamObserver<ProduceResponse> out) {
+  private void confirmUnknownTopic(String topic, io.ratislog.proto.Error unknown, StreamObserver<ProduceResponse> out) {
     metadataClient.query(topic).whenComplete((r, t) -> {
       io.ratislog.proto.Error error;
       if (t != null) {
         error = Errors.metadataUnavailable(t);
       } else if (r.getTopicsCount() == 0) {
-        error = Errors.of(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, "unknown topic '" + topic + "'");
+        error = unknown;
       } else {
         error = Errors.of(ErrorCode.LEADER_NOT_AVAILABLE, "node " + config.nodeId()
             + " has not applied topic '" + topic + "' to its metadata yet");

@@ -107,7 +107,7 @@ public final class AdminServiceImpl extends AdminServiceGrpc.AdminServiceImplBas
     this.metadata = metadata;
     this.metadataClient = metadataClient;
     this.nodes = new ClusterNodes(config, metadata);
-    this.router = new PartitionRouter(config, server, metadata);
+    this.router = new PartitionRouter(config, server, metadata, metadataClient);
     this.membershipRpc = new MembershipRpc(config, server, metadata, metadataClient, membership, nodes, router);
     this.peerChannels = address -> channels.computeIfAbsent(address, k -> {
       int colon = k.lastIndexOf(':');

@@ -107,7 +107,7 @@ public final class GroupServiceImpl extends GroupServiceGrpc.GroupServiceImplBas
     this.metadata = metadata;
     this.metadataClient = metadataClient;
     this.sessions = sessions;
-    this.router = new PartitionRouter(config, server, metadata);
+    this.router = new PartitionRouter(config, server, metadata, metadataClient);
   }
 
   // ---------------------------------------------------------------- membership
@@ -264,7 +264,8 @@ public final class GroupServiceImpl extends GroupServiceGrpc.GroupServiceImplBas
     }
     PartitionRouter.Route route = router.route(request.getTopic(), request.getPartition());
     if (!route.ok()) {
-      reply(out, withLeader(b.setError(route.error()), route.leader()).build());
+      router.confirmedError(request.getTopic(), request.getPartition(), route)
+          .thenAccept(error -> reply(out, withLeader(b.setError(error), route.leader()).build()));
       return;
     }
     // This replica may lag the metadata leader (a join a moment ago): then the leader is asked.
@@ -345,7 +346,8 @@ public final class GroupServiceImpl extends GroupServiceGrpc.GroupServiceImplBas
     }
     PartitionRouter.Route route = router.route(request.getTopic(), request.getPartition());
     if (!route.ok()) {
-      reply(out, withLeader(b.setError(route.error()), route.leader()).build());
+      router.confirmedError(request.getTopic(), request.getPartition(), route)
+          .thenAccept(error -> reply(out, withLeader(b.setError(error), route.leader()).build()));
       return;
     }
     groupView(request.getGroup(), request.getGeneration()).whenComplete((g, t) -> {
@@ -385,7 +387,8 @@ public final class GroupServiceImpl extends GroupServiceGrpc.GroupServiceImplBas
     }
     PartitionRouter.Route route = router.routeCaughtUp(request.getTopic(), request.getPartition());
     if (!route.ok()) {
-      reply(out, withLeader(b.setError(route.error()), route.leader()).build());
+      router.confirmedError(request.getTopic(), request.getPartition(), route)
+          .thenAccept(error -> reply(out, withLeader(b.setError(error), route.leader()).build()));
       return;
     }
     PartitionStateMachine sm = route.stateMachine();
@@ -437,7 +440,8 @@ public final class GroupServiceImpl extends GroupServiceGrpc.GroupServiceImplBas
     }
     PartitionRouter.Route route = router.routeCaughtUp(request.getTopic(), request.getPartition());
     if (!route.ok()) {
-      reply(out, withLeader(b.setError(route.error()), route.leader()).build());
+      router.confirmedError(request.getTopic(), request.getPartition(), route)
+          .thenAccept(error -> reply(out, withLeader(b.setError(error), route.leader()).build()));
       return;
     }
     PartitionStateMachine sm = route.stateMachine();

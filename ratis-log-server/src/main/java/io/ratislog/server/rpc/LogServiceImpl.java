@@ -17,7 +17,6 @@ import io.ratislog.server.entries.AllocateProducerIdCommand;
 import io.ratislog.server.entries.MetadataCommand;
 import io.ratislog.server.metadata.MetadataClient;
 import io.ratislog.server.metadata.MetadataState;
-import io.ratislog.server.metadata.TopicNames;
 import io.ratislog.proto.ListOffsetsRequest;
 import io.ratislog.proto.ListOffsetsResponse;
 import io.ratislog.proto.LogServiceGrpc;
@@ -88,7 +87,7 @@ public final class LogServiceImpl extends LogServiceGrpc.LogServiceImplBase {
     this.metadata = metadata;
     this.config = config;
     this.server = server;
-    this.router = new PartitionRouter(config, server, metadata);
+    this.router = new PartitionRouter(config, server, metadata, metadataClient);
     this.validator = new RecordBatchValidator(config.maxBatchBytes(), config.maxRecordBytes());
     this.readExecutor = readExecutor;
     this.txnGate = new TransactionGate(metadata, metadataClient);
@@ -117,15 +116,13 @@ public final class LogServiceImpl extends LogServiceGrpc.LogServiceImplBase {
       }
     }
     if (!route.ok()) {
-      if (unknownHere(request.getTopic(), route)) {
-        confirmUnknownTopic(request.getTopic(), route.error(), out);
-        return;
-      }
-      ProduceResponse.Builder b = ProduceResponse.newBuilder().setError(route.error());
-      if (route.leader() != null) {
-        b.setLeader(route.leader());
-      }
-      reply(out, b.build());
+      router.confirmedError(request.getTopic(), request.getPartition(), route).thenAccept(error -> {
+        ProduceResponse.Builder b = ProduceResponse.newBuilder().setError(error);
+        if (route.leader() != null) {
+          b.setLeader(route.leader());
+        }
+        reply(out, b.build());
+      });
       return;
     }
     io.ratislog.proto.Error invalid = validator.check(request);
@@ -202,34 +199,6 @@ public final class LogServiceImpl extends LogServiceGrpc.LogServiceImplBase {
   }
 
   /** Whether the route failed only because this node's metadata replica does not know the (validly named) topic. */
-  private boolean unknownHere(String topic, PartitionRouter.Route route) {
-    return route.error().getCode() == ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
-        && TopicNames.problem(topic) == null && metadata.topic(topic).isEmpty();
-  }
-
-  /**
-   * Answers a produce for a topic this node's metadata replica does not know. The replica may be behind: a
-   * restarted node applies the metadata log only once the metadata leader has told it the commit index, and it may
-   * lead partition groups before that. Answering UNKNOWN_TOPIC_OR_PARTITION from it made a producer give up on
-   * a batch whose earlier attempt had been appended (the chaos smoke test's aborted reads). So the topic's absence
-   * is confirmed by a linearizable read first; if the topic exists, or the metadata group cannot say, the answer is
-   * LEADER_NOT_AVAILABLE, which the client retries.
-   */
-  private void confirmUnknownTopic(String topic, io.ratislog.proto.Error unknown, StreamObserver<ProduceResponse> out) {
-    metadataClient.query(topic).whenComplete((r, t) -> {
-      io.ratislog.proto.Error error;
-      if (t != null) {
-        error = Errors.metadataUnavailable(t);
-      } else if (r.getTopicsCount() == 0) {
-        error = unknown;
-      } else {
-        error = Errors.of(ErrorCode.LEADER_NOT_AVAILABLE, "node " + config.nodeId()
-            + " has not applied topic '" + topic + "' to its metadata yet");
-      }
-      reply(out, ProduceResponse.newBuilder().setError(error).build());
-    });
-  }
-
   private ProduceResponse toProduceResponse(RaftClientReply r, Throwable t, int timeoutMs) {
     ProduceResponse.Builder b = ProduceResponse.newBuilder();
     if (t != null) {
@@ -287,11 +256,13 @@ public final class LogServiceImpl extends LogServiceGrpc.LogServiceImplBase {
     }
     PartitionRouter.Route route = router.route(request.getTopic(), request.getPartition());
     if (!route.ok()) {
-      FetchResponse.Builder b = FetchResponse.newBuilder().setError(route.error());
-      if (route.leader() != null) {
-        b.setLeader(route.leader());
-      }
-      reply(out, b.build());
+      router.confirmedError(request.getTopic(), request.getPartition(), route).thenAccept(error -> {
+        FetchResponse.Builder b = FetchResponse.newBuilder().setError(error);
+        if (route.leader() != null) {
+          b.setLeader(route.leader());
+        }
+        reply(out, b.build());
+      });
       return;
     }
     PartitionStateMachine sm = route.stateMachine();
@@ -393,11 +364,13 @@ public final class LogServiceImpl extends LogServiceGrpc.LogServiceImplBase {
     }
     PartitionRouter.Route route = router.routeCaughtUp(request.getTopic(), request.getPartition());
     if (!route.ok()) {
-      ListOffsetsResponse.Builder b = ListOffsetsResponse.newBuilder().setError(route.error());
-      if (route.leader() != null) {
-        b.setLeader(route.leader());
-      }
-      reply(out, b.build());
+      router.confirmedError(request.getTopic(), request.getPartition(), route).thenAccept(error -> {
+        ListOffsetsResponse.Builder b = ListOffsetsResponse.newBuilder().setError(error);
+        if (route.leader() != null) {
+          b.setLeader(route.leader());
+        }
+        reply(out, b.build());
+      });
       return;
     }
     PartitionStateMachine sm = route.stateMachine();

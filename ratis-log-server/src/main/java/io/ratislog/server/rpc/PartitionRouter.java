@@ -7,11 +7,14 @@ import io.ratislog.server.config.NodeConfig;
 import io.ratislog.server.config.PeerInfo;
 import io.ratislog.server.entries.TopicRecord;
 import io.ratislog.server.membership.ClusterNodes;
+import io.ratislog.server.metadata.MetadataClient;
 import io.ratislog.server.metadata.MetadataState;
+import io.ratislog.server.metadata.TopicNames;
 import io.ratislog.server.partition.PartitionStateMachine;
 import io.ratislog.server.raft.GroupIds;
 import java.io.IOException;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import org.apache.ratis.protocol.RaftGroupId;
 import org.apache.ratis.protocol.RaftPeerId;
 import org.apache.ratis.server.RaftServer;
@@ -48,12 +51,14 @@ final class PartitionRouter {
   private final NodeConfig config;
   private final RaftServer server;
   private final MetadataState metadata;
+  private final MetadataClient metadataClient;
   private final ClusterNodes nodes;
 
-  PartitionRouter(NodeConfig config, RaftServer server, MetadataState metadata) {
+  PartitionRouter(NodeConfig config, RaftServer server, MetadataState metadata, MetadataClient metadataClient) {
     this.config = config;
     this.server = server;
     this.metadata = metadata;
+    this.metadataClient = metadataClient;
     this.nodes = new ClusterNodes(config, metadata);
   }
 
@@ -64,7 +69,7 @@ final class PartitionRouter {
     if (partition < 0) {
       return failed(ErrorCode.INVALID_REQUEST, "partition must be >= 0, got " + partition, null);
     }
-    String invalid = io.ratislog.server.metadata.TopicNames.problem(topic);
+    String invalid = TopicNames.problem(topic);
     if (invalid != null) {
       // No such topic can exist; the message does not echo a name that may be megabytes long.
       return failed(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, "unknown topic: " + abbreviate(invalid), null);
@@ -119,6 +124,34 @@ final class PartitionRouter {
           "the new leader of " + topic + "-" + partition + " is still applying committed entries", null);
     }
     return r;
+  }
+
+  /**
+   * The error to answer for a route that failed. UNKNOWN_TOPIC_OR_PARTITION comes from this node's metadata replica,
+   * which may lag: a restarted node applies the metadata log only once the metadata leader has told it the commit
+   * index, and Ratis reopens (and may elect it leader of) its partition groups before that. A client told the topic
+   * does not exist gives up (a producer fails its batch, though an earlier attempt may have been appended; a push
+   * subscription ends), so the absence is confirmed by a linearizable read through the metadata leader first. If
+   * the leader knows the partition, or cannot be asked, the answer is retriable (LEADER_NOT_AVAILABLE, or TIMEOUT).
+   * Every other error, and a name no topic can have, is answered at once.
+   *
+   * @return the error to answer; never completes exceptionally
+   */
+  CompletableFuture<Error> confirmedError(String topic, int partition, Route failed) {
+    if (failed.error().getCode() != ErrorCode.UNKNOWN_TOPIC_OR_PARTITION || partition < 0
+        || TopicNames.problem(topic) != null) {
+      return CompletableFuture.completedFuture(failed.error());
+    }
+    return metadataClient.query(topic).handle((r, t) -> {
+      if (t != null) {
+        return Errors.metadataUnavailable(t);
+      }
+      if (r.getTopicsCount() == 0 || partition >= r.getTopics(0).getPartitionsCount()) {
+        return failed.error();
+      }
+      return Errors.of(ErrorCode.LEADER_NOT_AVAILABLE, "node " + config.nodeId() + " has not applied "
+          + topic + "-" + partition + " to its metadata yet");
+    });
   }
 
   /** The node this node believes leads the group now, or null. */

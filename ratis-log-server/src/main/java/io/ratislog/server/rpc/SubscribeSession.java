@@ -79,7 +79,7 @@ final class SubscribeSession implements StreamObserver<SubscribeRequest> {
     }
     PartitionRouter.Route r = router.route(s.getTopic(), s.getPartition());
     if (!r.ok()) {
-      finish(r.error(), r.leader());
+      router.confirmedError(s.getTopic(), s.getPartition(), r).thenAccept(error -> finish(error, r.leader()));
       return;
     }
     synchronized (lock) {

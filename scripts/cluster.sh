@@ -69,8 +69,10 @@ start_node() {
   [[ -f $dir/logd.properties ]] || die "node $id has no config in $dir (start the cluster first)"
   pid=$(pid_of "$id")
   if is_ours "$pid" "$id"; then echo "node $id already running (pid $pid)"; return 0; fi
+  local jit
+  jit=$(ratislog_jit_opts) || die "bad RATISLOG_JIT"
   # shellcheck disable=SC2086
-  nohup "$JAVA" -Xms$HEAP -Xmx$HEAP -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -XX:G1HeapRegionSize=4m -XX:+ExitOnOutOfMemoryError ${RATISLOG_JVM_OPTS:-} \
+  nohup "$JAVA" -Xms$HEAP -Xmx$HEAP -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -XX:G1HeapRegionSize=4m -XX:+ExitOnOutOfMemoryError $jit ${RATISLOG_JVM_OPTS:-} \
     -cp "$RATISLOG_CP" io.ratislog.server.Logd --config "$dir/logd.properties" >> "$dir/logd.log" 2>&1 < /dev/null &
   echo $! > "$dir/logd.pid"
   local metrics=""

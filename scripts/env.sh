@@ -12,3 +12,17 @@ ratislog_ensure_built() {
     (cd "$RATISLOG_ROOT" && mvn -B -q -DskipTests package) >&2 || { echo "build failed" >&2; return 1; }
   fi
 }
+
+# The JIT compiler a node runs with (RATISLOG_JIT: auto, c1 or tiered). On 2 CPUs or fewer, auto means C1 only: there
+# C2's compilations (seconds each for the netty code Ratis and gRPC shade) take the cores from the node for minutes
+# after every start, and C1 alone measured 10-70 % more records/s (docs/BENCHMARKS-notes.md, 2026-12-03). Prints the
+# JVM option, if any.
+ratislog_jit_opts() {
+  local jit=${RATISLOG_JIT:-auto}
+  case $jit in
+    auto) if (($(nproc) <= 2)); then jit=c1; else jit=tiered; fi ;;
+    c1 | tiered) ;;
+    *) echo "RATISLOG_JIT must be auto, c1 or tiered, got '$jit'" >&2; return 2 ;;
+  esac
+  if [[ $jit == c1 ]]; then echo "-XX:TieredStopAtLevel=1"; fi
+}

@@ -16,7 +16,7 @@ ratislog_ensure_built() {
 # The JIT compiler a node runs with (RATISLOG_JIT: auto, c1 or tiered). On 2 CPUs or fewer, auto means C1 only:
 # there C2's compilations (seconds each for the netty code Ratis and gRPC shade) take the cores from the node for
 # minutes after every start, and C1 alone gave as many or up to 70 % more records/s (docs/BENCHMARKS-notes.md,
-# 2026-12-03). Prints the JVM option, if any.
+# 2026-12-03). Prints the JVM option, if any. dist/src/bin/logd has its own copy: the installed tarball has no scripts/.
 ratislog_jit_opts() {
   local jit=${RATISLOG_JIT:-auto}
   case $jit in

@@ -49,7 +49,9 @@ class ClientAgainstFakeClusterTest {
     cluster.createTopic("t", 1, 3); // real leader of partition 0: node 1
     cluster.topics.get("t").leader[0] = 2;
     cluster.reportedLeaderOverride = 1; // metadata claims node 1: it answers NOT_LEADER, leader=node 2
-    try (Producer producer = new Producer(producerConfig().build())) {
+    // A linger far above the time the three sends take, so that they form one batch: with 1 ms, a slow moment split
+    // them into two, and node 2 rightly got two calls (CI, 2026-12-03).
+    try (Producer producer = new Producer(producerConfig().lingerMs(200).build())) {
       List<CompletableFuture<RecordMetadata>> fs = new ArrayList<>();
       for (int i = 0; i < 3; i++) {
         fs.add(producer.send(new ProducerRecord("t", 0, null, utf8("v" + i))));

@@ -73,7 +73,6 @@ public final class LogServiceImpl extends LogServiceGrpc.LogServiceImplBase {
   private final RecordBatchValidator validator;
   private final ExecutorService readExecutor;
   private final MetadataClient metadataClient;
-  private final MetadataState metadata;
   private final ClientId clientId = ClientId.randomId();
   private final AtomicLong callIds = new AtomicLong();
   private final TransactionGate txnGate;
@@ -84,7 +83,6 @@ public final class LogServiceImpl extends LogServiceGrpc.LogServiceImplBase {
                         MetadataClient metadataClient, ExecutorService readExecutor,
                         java.util.concurrent.ScheduledExecutorService sequencerTimer) {
     this.metadataClient = metadataClient;
-    this.metadata = metadata;
     this.config = config;
     this.server = server;
     this.router = new PartitionRouter(config, server, metadata, metadataClient);
@@ -198,7 +196,6 @@ public final class LogServiceImpl extends LogServiceGrpc.LogServiceImplBase {
     return request.getTimeoutMs() > 0 ? request.getTimeoutMs() : config.produceTimeoutMs();
   }
 
-  /** Whether the route failed only because this node's metadata replica does not know the (validly named) topic. */
   private ProduceResponse toProduceResponse(RaftClientReply r, Throwable t, int timeoutMs) {
     ProduceResponse.Builder b = ProduceResponse.newBuilder();
     if (t != null) {

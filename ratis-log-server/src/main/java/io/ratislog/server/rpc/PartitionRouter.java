@@ -25,8 +25,12 @@ import org.apache.ratis.server.RaftServer;
  * holds no replica), so that clients go straight to the leader next time.
  */
 final class PartitionRouter {
-  /** A partition led by this node, or the error to answer with. */
-  record Route(RaftGroupId groupId, RaftServer.Division division, PartitionStateMachine stateMachine, Error error, Node leader) {
+  /**
+   * A partition led by this node, or the error to answer with. {@code unknownHere}: the error is this node's metadata
+   * replica not knowing the topic or partition, which {@link #confirmedError} confirms before it is answered.
+   */
+  record Route(RaftGroupId groupId, RaftServer.Division division, PartitionStateMachine stateMachine, Error error,
+               Node leader, boolean unknownHere) {
     boolean ok() {
       return error == null;
     }
@@ -76,12 +80,12 @@ final class PartitionRouter {
     }
     Optional<TopicRecord> t = metadata.topic(topic);
     if (t.isEmpty()) {
-      return failed(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, "unknown topic '" + topic + "'", null);
+      return unknownHere("unknown topic '" + topic + "'");
     }
     TopicRecord record = t.get();
     if (partition >= record.getPartitionsCount()) {
-      return failed(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
-          "topic '" + topic + "' has " + record.getPartitionsCount() + " partitions, no partition " + partition, null);
+      return unknownHere("topic '" + topic + "' has " + record.getPartitionsCount() + " partitions, no partition "
+          + partition);
     }
     RaftGroupId gid = GroupIds.partition(record.getTopicId(), partition);
     int preferred = record.getPartitions(partition).getReplicas(0);
@@ -109,7 +113,7 @@ final class PartitionRouter {
     if (!sm.isServing()) {
       return failed(ErrorCode.LEADER_NOT_AVAILABLE, topic + "-" + partition + " is loading", null);
     }
-    return new Route(gid, division, sm, null, null);
+    return new Route(gid, division, sm, null, null, false);
   }
 
   /**
@@ -138,8 +142,7 @@ final class PartitionRouter {
    * @return the error to answer; never completes exceptionally
    */
   CompletableFuture<Error> confirmedError(String topic, int partition, Route failed) {
-    if (failed.error().getCode() != ErrorCode.UNKNOWN_TOPIC_OR_PARTITION || partition < 0
-        || TopicNames.problem(topic) != null) {
+    if (!failed.unknownHere()) {
       return CompletableFuture.completedFuture(failed.error());
     }
     return metadataClient.query(topic).handle((r, t) -> {
@@ -177,6 +180,10 @@ final class PartitionRouter {
   }
 
   private static Route failed(ErrorCode code, String message, Node leader) {
-    return new Route(null, null, null, Errors.of(code, message), leader);
+    return new Route(null, null, null, Errors.of(code, message), leader, false);
+  }
+
+  private static Route unknownHere(String message) {
+    return new Route(null, null, null, Errors.of(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, message), null, true);
   }
 }

@@ -6,6 +6,9 @@ import io.ratislog.client.PartitionInfo;
 import io.ratislog.client.Producer;
 import io.ratislog.client.ProducerConfig;
 import io.ratislog.client.ProducerRecord;
+import io.ratislog.client.RatislogException;
+import io.ratislog.proto.DescribeClusterResponse;
+import io.ratislog.proto.ErrorCode;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -25,7 +28,9 @@ import picocli.CommandLine.Option;
 /**
  * The many-partitions case: creates one topic with {@code --partitions} partitions, times it until every
  * partition has a leader, then measures each node's idle CPU (from {@code /proc/PID/stat}) with nothing
- * running, and finally sends a few records to every partition.
+ * running, and finally sends a few records to every partition. When the nodes refuse that many replicas
+ * (REPLICA_LIMIT_EXCEEDED: each node's {@code max.partitions.per.node}), it says so ({@code RESULT kind=scale-refused})
+ * and measures the most partitions they take instead.
  *
  * <p>Prints {@code RESULT kind=scale ...} and, per node, its busiest thread groups while idle
  * ({@code RESULT kind=scale-threads ...}; thread names with digits folded to {@code #}), which is where the
@@ -62,7 +67,26 @@ final class Scale implements Callable<Integer> {
     double createdS;
     double leadersS = -1;
     try (Admin admin = Admin.create(parent.bootstrap, Duration.ofSeconds(createTimeoutS))) {
-      admin.createTopic(topic, partitions, 0);
+      try {
+        admin.createTopic(topic, partitions, 0);
+      } catch (RatislogException e) {
+        if (e.code() != ErrorCode.REPLICA_LIMIT_EXCEEDED) {
+          throw e;
+        }
+        DescribeClusterResponse c = admin.describeCluster();
+        int fit = partitionsThatFit(c);
+        System.err.printf(Locale.ROOT, "scale: %d partitions refused after %.1f s (%s); creating %d, what the nodes"
+            + " take%n", partitions, (System.nanoTime() - t0) / 1e9, e.getMessage(), fit);
+        System.out.printf(Locale.ROOT, "RESULT kind=scale-refused partitions=%d refused_s=%.1f max_replicas=%s fit=%d%n",
+            partitions, (System.nanoTime() - t0) / 1e9, maxReplicas(c), fit);
+        if (fit < 1) {
+          return 1;
+        }
+        topic = topic + "-at-limit";
+        partitions = fit;
+        t0 = System.nanoTime();
+        admin.createTopic(topic, partitions, 0);
+      }
       createdS = (System.nanoTime() - t0) / 1e9;
       long deadline = t0 + TimeUnit.SECONDS.toNanos(createTimeoutS);
       long nextLog = 0;
@@ -113,6 +137,22 @@ final class Scale implements Callable<Integer> {
       }
     }
     return withLeader == partitions && sent[1] == 0 ? 0 : 1;
+  }
+
+  /**
+   * Partitions the nodes still take in this benchmark's layout (3 nodes, replication factor 3: every node holds a
+   * replica of every partition): the room left on the fullest node that registered a limit.
+   */
+  private static int partitionsThatFit(DescribeClusterResponse c) {
+    return c.getNodesList().stream().filter(n -> n.getMaxReplicas() > 0)
+        .mapToInt(n -> Math.max(0, n.getMaxReplicas() - n.getReplicaCount())).min().orElse(0);
+  }
+
+  private static String maxReplicas(DescribeClusterResponse c) {
+    StringBuilder b = new StringBuilder();
+    c.getNodesList().stream().sorted(java.util.Comparator.comparingInt(n -> n.getNode().getId())).forEach(n ->
+        b.append(b.length() == 0 ? "" : ",").append('n').append(n.getNode().getId()).append(':').append(n.getMaxReplicas()));
+    return b.toString();
   }
 
   private static String perNode(Map<Integer, Double> pct) {

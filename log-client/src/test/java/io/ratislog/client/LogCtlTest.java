@@ -164,9 +164,9 @@ class LogCtlTest {
       r = run(ch, "", "--bootstrap", bs, "--output", "json", "cluster", "status");
       assertEquals(0, r.exit(), r.err());
       assertEquals("{\"answered_by\":1,\"metadata_leader\":2,\"nodes\":["
-          + "{\"id\":1,\"host\":\"node1\",\"client_port\":1,\"up\":true,\"metadata_voter\":true},"
-          + "{\"id\":2,\"host\":\"node2\",\"client_port\":2,\"up\":true,\"metadata_voter\":true},"
-          + "{\"id\":3,\"host\":\"node3\",\"client_port\":3,\"up\":true,\"metadata_voter\":true}]}\n", r.out());
+          + "{\"id\":1,\"host\":\"node1\",\"client_port\":1,\"up\":true,\"metadata_voter\":true,\"replicas\":0,\"max_replicas\":null},"
+          + "{\"id\":2,\"host\":\"node2\",\"client_port\":2,\"up\":true,\"metadata_voter\":true,\"replicas\":0,\"max_replicas\":null},"
+          + "{\"id\":3,\"host\":\"node3\",\"client_port\":3,\"up\":true,\"metadata_voter\":true,\"replicas\":0,\"max_replicas\":null}]}\n", r.out());
       cluster.metadataLeader = -1;
       r = run(ch, "", "--bootstrap", bs, "--output", "json", "cluster", "status");
       assertEquals(1, r.exit(), "no metadata leader: exit 1 in JSON too");
@@ -235,7 +235,7 @@ class LogCtlTest {
     try (FakeCluster cluster = new FakeCluster(3)) {
       Run r = run(cluster.channels(), "", "--bootstrap", cluster.bootstrap(2), "cluster", "status");
       assertEquals(0, r.exit(), r.err());
-      assertEquals("NODE  ADDRESS  UP  VOTER\n1  node1:1  yes  yes\n2  node2:2  yes  yes\n3  node3:3  yes  yes\n"
+      assertEquals("NODE  ADDRESS  UP  VOTER  REPLICAS\n1  node1:1  yes  yes  0\n2  node2:2  yes  yes  0\n3  node3:3  yes  yes  0\n"
           + "metadata leader: 1\n", r.out());
       cluster.metadataLeader = -1;
       r = run(cluster.channels(), "", "--bootstrap", cluster.bootstrap(2), "cluster", "status");

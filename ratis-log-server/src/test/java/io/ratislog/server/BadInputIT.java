@@ -52,6 +52,7 @@ class BadInputIT {
     Properties p = new Properties();
     p.setProperty("max.record.bytes", "1024");
     p.setProperty("max.batch.bytes", "65536");
+    p.setProperty("max.partitions.per.node", "8");
     cluster = new MiniCluster(dir, 3, p).startAll();
     try (Admin a = admin(cluster); Producer producer = producer(cluster)) {
       a.createTopic("t", 1, 3);
@@ -114,6 +115,24 @@ class BadInputIT {
     try (Admin a = admin(cluster)) {
       RatislogException e = assertThrows(RatislogException.class, () -> a.deleteTopic("never-created"));
       assertEquals(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, e.code());
+    }
+  }
+
+  @Test
+  void aTopicBeyondTheNodesReplicaLimitIsRefusedAndNothingIsCreated() throws Exception {
+    try (Admin a = admin(cluster)) {
+      long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(30);
+      while (!a.describeCluster().getNodesList().stream().allMatch(n -> n.getMaxReplicas() == 8)) {
+        assertTrue(System.nanoTime() < deadline, "every node registers its limit: " + a.describeCluster());
+        Thread.sleep(100);
+      }
+      RatislogException e = assertThrows(RatislogException.class, () -> a.createTopic("too-many", 8, 3));
+      assertEquals(ErrorCode.REPLICA_LIMIT_EXCEEDED, e.code());
+      assertTrue(e.getMessage().contains("takes at most 8 (its max.partitions.per.node)"), e.getMessage());
+      assertEquals(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+          assertThrows(RatislogException.class, () -> a.describeTopic("too-many")).code());
+      assertTrue(a.describeCluster().getNodesList().stream().allMatch(n -> n.getReplicaCount() == 1),
+          "only topic t's replicas are placed: " + a.describeCluster());
     }
   }
 

@@ -129,6 +129,8 @@ public final class JsonOutput {
       nm.put("client_port", n.getNode().getClientPort());
       nm.put("up", n.getUp());
       nm.put("metadata_voter", n.getMetadataVoter());
+      nm.put("replicas", n.getReplicaCount());
+      nm.put("max_replicas", n.getMaxReplicas() > 0 ? n.getMaxReplicas() : null);
       out.add(nm);
     }
     m.put("nodes", out);

@@ -978,21 +978,23 @@ public final class LogCtl implements Callable<Integer> {
   }
 
   /**
-   * The output of {@code cluster status}: header {@code NODE  ADDRESS  UP  VOTER}, per node
-   * {@code <id>  <host:port>  <yes|no>  <yes|no>}, then {@code metadata leader: <id|none>}.
+   * The output of {@code cluster status}: header {@code NODE  ADDRESS  UP  VOTER  REPLICAS}, per node
+   * {@code <id>  <host:port>  <yes|no>  <yes|no>  <replicas>[/<max>]} (partition replicas placed on it, and the most
+   * it takes when it registered a limit), then {@code metadata leader: <id|none>}.
    *
    * @param r the cluster description
    * @return the lines, each ending with a newline
    */
   public static String formatClusterStatus(DescribeClusterResponse r) {
     String nl = System.lineSeparator();
-    StringBuilder sb = new StringBuilder("NODE  ADDRESS  UP  VOTER").append(nl);
+    StringBuilder sb = new StringBuilder("NODE  ADDRESS  UP  VOTER  REPLICAS").append(nl);
     List<NodeStatus> nodes = new ArrayList<>(r.getNodesList());
     nodes.sort(Comparator.comparingInt(n -> n.getNode().getId()));
     for (NodeStatus n : nodes) {
       sb.append(n.getNode().getId()).append("  ").append(n.getNode().getHost()).append(':')
           .append(n.getNode().getClientPort()).append("  ").append(n.getUp() ? "yes" : "no").append("  ")
-          .append(n.getMetadataVoter() ? "yes" : "no").append(nl);
+          .append(n.getMetadataVoter() ? "yes" : "no").append("  ").append(n.getReplicaCount())
+          .append(n.getMaxReplicas() > 0 ? "/" + n.getMaxReplicas() : "").append(nl);
     }
     sb.append("metadata leader: ").append(r.getMetadataLeader() >= 0 ? String.valueOf(r.getMetadataLeader()) : "none")
         .append(nl);

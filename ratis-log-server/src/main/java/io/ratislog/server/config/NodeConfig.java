@@ -61,7 +61,7 @@ public final class NodeConfig {
 
   private static final Set<String> KNOWN_KEYS = Set.of(
       "node.id", "peers", "data.dir", "bind.host", "metadata.voters", "max.batch.bytes",
-      "max.record.bytes", "snapshot.threshold.entries", "snapshot.threshold.bytes", "raft.log.retain.bytes", "segment.bytes", "produce.timeout.ms",
+      "max.record.bytes", "max.partitions.per.node", "snapshot.threshold.entries", "snapshot.threshold.bytes", "raft.log.retain.bytes", "segment.bytes", "produce.timeout.ms",
       "max.fetch.wait.ms", "raft.segment.bytes", "producer.expiry.ms", "election.timeout.min.ms", "election.timeout.max.ms", "election.on.peer.death", "metrics.port", "retention.check.interval.ms", "unsafe.async.flush", "unsafe.test.disable.dedup",
       "unsafe.test.lose.every.nth.produce.response");
 
@@ -72,6 +72,7 @@ public final class NodeConfig {
   private final int metadataVoters;
   private final int maxBatchBytes;
   private final int maxRecordBytes;
+  private final int maxPartitionsPerNode;
   private final long snapshotThresholdEntries;
   private final long snapshotThresholdBytes;
   private final long raftLogRetainBytes;
@@ -106,6 +107,7 @@ public final class NodeConfig {
     this.metadataVoters = intKey(p, "metadata.voters", DEFAULT_METADATA_VOTERS, 1, 1_000);
     this.maxBatchBytes = intKey(p, "max.batch.bytes", DEFAULT_MAX_BATCH_BYTES, 1024, 64 * 1024 * 1024);
     this.maxRecordBytes = intKey(p, "max.record.bytes", DEFAULT_MAX_RECORD_BYTES, 16, maxBatchBytes);
+    this.maxPartitionsPerNode = intKey(p, "max.partitions.per.node", 0, 0, 1_000_000);
     this.snapshotThresholdEntries = longKey(p, "snapshot.threshold.entries", DEFAULT_SNAPSHOT_THRESHOLD, 16, Long.MAX_VALUE);
     this.snapshotThresholdBytes = longKey(p, "snapshot.threshold.bytes", DEFAULT_SNAPSHOT_THRESHOLD_BYTES, 64 * 1024, Long.MAX_VALUE);
     this.raftLogRetainBytes = longKey(p, "raft.log.retain.bytes", DEFAULT_RAFT_LOG_RETAIN_BYTES, 0, Long.MAX_VALUE);
@@ -250,6 +252,14 @@ public final class NodeConfig {
 
   public int maxBatchBytes() {
     return maxBatchBytes;
+  }
+
+  /**
+   * Partition replicas this node takes ({@code max.partitions.per.node}); 0, the default, lets
+   * {@link io.ratislog.server.membership.ReplicaCapacity} size it from the node's cores and direct memory.
+   */
+  public int maxPartitionsPerNode() {
+    return maxPartitionsPerNode;
   }
 
   public int maxRecordBytes() {

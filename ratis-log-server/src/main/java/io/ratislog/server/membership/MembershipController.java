@@ -59,6 +59,8 @@ public final class MembershipController implements Closeable {
   private final MetadataClient metadataClient;
   private final ClusterNodes nodes;
   private final String storageId;
+  /** Registered with the node: the metadata group refuses placements beyond it. */
+  private final ReplicaCapacity capacity;
   private final ReassignmentDriver driver;
   private final ClientId clientId = ClientId.randomId();
   private final AtomicLong callIds = new AtomicLong();
@@ -80,6 +82,9 @@ public final class MembershipController implements Closeable {
     this.metadataClient = metadataClient;
     this.nodes = nodes;
     this.storageId = storageId;
+    this.capacity = ReplicaCapacity.of(config);
+    LOG.info("node {} takes at most {} partition replicas ({})", config.nodeId(), capacity.maxReplicas(),
+        capacity.reason());
     this.driver = new ReassignmentDriver(server, nodes, metadataClient);
     this.voterReplacement = new MetadataVoterReplacement(server, metadata, nodes, this::proposeMetadataConf,
         to -> driver.transferLeadership(GroupIds.metadata(), to));
@@ -160,11 +165,12 @@ public final class MembershipController implements Closeable {
 
   private void registerSelf() {
     NodeRecord want = ClusterNodes.toRecord(config.self()).toBuilder().setStorageId(storageId)
-        .setStartedAtMs(startedAtMs).build();
+        .setStartedAtMs(startedAtMs).setMaxReplicas(capacity.maxReplicas()).build();
     NodeRecord have = metadata.node(config.nodeId()).orElse(null);
     boolean current = metadata.registrySeeded() && have != null && have.getStorageId().equals(storageId)
         && have.getHost().equals(want.getHost()) && have.getRaftPort() == want.getRaftPort()
-        && have.getClientPort() == want.getClientPort() && have.getStartedAtMs() == want.getStartedAtMs();
+        && have.getClientPort() == want.getClientPort() && have.getStartedAtMs() == want.getStartedAtMs()
+        && have.getMaxReplicas() == want.getMaxReplicas();
     long now = System.currentTimeMillis();
     if (current || !registering.isDone() || now < nextRegisterMs) {
       return;

@@ -85,6 +85,13 @@ public final class MetadataState {
     if (nextTopicId > GroupIds.MAX_TOPIC_ID) {
       return error(ErrorCode.INTERNAL_ERROR, "topic ids exhausted");
     }
+    Map<Integer, Integer> adding = new TreeMap<>();
+    c.getPartitionsList().forEach(pl -> pl.getReplicasList().forEach(id -> adding.merge(id, 1, Integer::sum)));
+    String overLimit = replicaLimitProblem(adding);
+    if (overLimit != null) {
+      return error(ErrorCode.REPLICA_LIMIT_EXCEEDED, "topic '" + c.getName() + "' (" + c.getPartitionsCount()
+          + " partitions, replication factor " + c.getReplicationFactor() + ") refused: " + overLimit);
+    }
     TopicRecord topic = TopicRecord.newBuilder()
         .setName(c.getName())
         .setTopicId(nextTopicId++)
@@ -189,6 +196,13 @@ public final class MetadataState {
     if (current.getReplicasList().equals(c.getReplicasList())) {
       return MetadataResult.newBuilder().setTopic(t).build(); // nothing to do
     }
+    Map<Integer, Integer> adding = new TreeMap<>();
+    c.getReplicasList().stream().filter(id -> !current.getReplicasList().contains(id)).forEach(id -> adding.put(id, 1));
+    String overLimit = replicaLimitProblem(adding);
+    if (overLimit != null) {
+      return error(ErrorCode.REPLICA_LIMIT_EXCEEDED, c.getTopic() + "-" + c.getPartition() + " cannot move to "
+          + c.getReplicasList() + ": " + overLimit);
+    }
     PartitionPlacement next = current.toBuilder().clearTargetReplicas().addAllTargetReplicas(c.getReplicasList()).build();
     TopicRecord updated = t.toBuilder().setPartitions(c.getPartition(), next).build();
     topics.put(updated.getName(), updated);
@@ -210,6 +224,42 @@ public final class MetadataState {
     TopicRecord updated = t.toBuilder().setPartitions(c.getPartition(), next).build();
     topics.put(updated.getName(), updated);
     return MetadataResult.newBuilder().setTopic(updated).build();
+  }
+
+  /**
+   * The first node that {@code adding} (new replicas per node id) would take past the limit it registered
+   * ({@link NodeRecord#getMaxReplicas()}, 0: none), described; null when every node has room. Depends only on
+   * applied state, so every replica decides the same.
+   */
+  private String replicaLimitProblem(Map<Integer, Integer> adding) {
+    Map<Integer, Integer> held = countReplicas();
+    for (Map.Entry<Integer, Integer> e : adding.entrySet()) {
+      int max = registry.get(e.getKey()).map(NodeRecord::getMaxReplicas).orElse(0);
+      int has = held.getOrDefault(e.getKey(), 0);
+      if (max > 0 && has + e.getValue() > max) {
+        return "node " + e.getKey() + " holds " + has + " partition replicas and takes at most " + max
+            + " (its max.partitions.per.node); this adds " + e.getValue() + ". Delete topics, add nodes, or raise"
+            + " the node's limit";
+      }
+    }
+    return null;
+  }
+
+  /** Partition replicas per node id, reassignment targets counted. */
+  public synchronized Map<Integer, Integer> replicaCounts() {
+    return countReplicas();
+  }
+
+  private Map<Integer, Integer> countReplicas() {
+    Map<Integer, Integer> counts = new TreeMap<>();
+    for (TopicRecord t : topics.values()) {
+      for (PartitionPlacement pl : t.getPartitionsList()) {
+        Set<Integer> ids = new HashSet<>(pl.getReplicasList());
+        ids.addAll(pl.getTargetReplicasList());
+        ids.forEach(id -> counts.merge(id, 1, Integer::sum));
+      }
+    }
+    return counts;
   }
 
   static MetadataResult error(ErrorCode code, String message) {

@@ -64,7 +64,8 @@ final class NodeRegistry {
             + n.getRaftPort() + ":" + n.getClientPort() + ")");
       }
       NodeRecord.Builder b = existing.toBuilder().setHost(n.getHost()).setRaftPort(n.getRaftPort())
-          .setClientPort(n.getClientPort()).setStartedAtMs(n.getStartedAtMs());
+          .setClientPort(n.getClientPort()).setStartedAtMs(n.getStartedAtMs())
+          .setMaxReplicas(n.getMaxReplicas());
       if (!n.getStorageId().isEmpty() && !n.getStorageId().equals(existing.getStorageId())) {
         // A first registration keeps the trust it was added with; a changed storage forgot its replicas.
         b.setStorageId(n.getStorageId()).setFirstTopicId(existing.getStorageId().isEmpty() ? existing.getFirstTopicId() : nextTopicId);
@@ -80,7 +81,7 @@ final class NodeRegistry {
       return MetadataState.error(ErrorCode.NODE_ALREADY_EXISTS, "node " + n.getId() + " is already registered as "
           + describe(existing));
     }
-    NodeRecord added = n.toBuilder().clearStorageId().clearStartedAtMs().setFirstTopicId(0).build();
+    NodeRecord added = n.toBuilder().clearStorageId().clearStartedAtMs().clearMaxReplicas().setFirstTopicId(0).build();
     nodes.put(added.getId(), added);
     return MetadataResult.newBuilder().setNode(added).build();
   }

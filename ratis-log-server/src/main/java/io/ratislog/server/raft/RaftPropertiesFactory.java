@@ -37,7 +37,7 @@ public final class RaftPropertiesFactory {
     // on the node, so this bounds direct memory: about groups x (max.batch.bytes + 128 KiB) per node.
     SizeInBytes entryRoom = SizeInBytes.valueOf((long) config.maxBatchBytes() + 64 * 1024);
     RaftServerConfigKeys.Log.Appender.setBufferByteLimit(p, entryRoom);
-    RaftServerConfigKeys.Log.setWriteBufferSize(p, SizeInBytes.valueOf(entryRoom.getSize() + 64 * 1024));
+    RaftServerConfigKeys.Log.setWriteBufferSize(p, SizeInBytes.valueOf(writeBufferBytes(config)));
     GrpcConfigKeys.setMessageSizeMax(p, SizeInBytes.valueOf(entryRoom.getSize() * 2 + 1024 * 1024));
     RaftServerConfigKeys.Write.setByteLimit(p, SizeInBytes.valueOf(256L * 1024 * 1024));
     // HTTP/2 flow control between peers: with the default 1 MiB window, a follower stream is not ready again after
@@ -104,6 +104,11 @@ public final class RaftPropertiesFactory {
     GrpcConfigKeys.Server.setInstallSnapshotRequestTimeout(p, TimeDuration.valueOf(2, TimeUnit.SECONDS));
     applyOverrides(p, System.getProperties());
     return p;
+  }
+
+  /** The Raft log's write buffer, a direct buffer that every Raft group on the node allocates. */
+  public static long writeBufferBytes(NodeConfig config) {
+    return (long) config.maxBatchBytes() + 128 * 1024;
   }
 
   /**

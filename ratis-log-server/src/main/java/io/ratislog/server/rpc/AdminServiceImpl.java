@@ -41,6 +41,7 @@ import io.ratislog.server.entries.CreateTopicCommand;
 import io.ratislog.server.entries.DeleteTopicCommand;
 import io.ratislog.server.entries.MetadataCommand;
 import io.ratislog.server.entries.MetadataResult;
+import io.ratislog.server.entries.NodeRecord;
 import io.ratislog.server.entries.TopicRecord;
 import io.ratislog.proto.AddNodeRequest;
 import io.ratislog.proto.AddNodeResponse;
@@ -312,12 +313,13 @@ public final class AdminServiceImpl extends AdminServiceGrpc.AdminServiceImplBas
   private void describeCluster(List<PeerInfo> registered, StreamObserver<DescribeClusterResponse> out) {
     List<CompletableFuture<NodeStatus>> statuses = new ArrayList<>();
     MetadataRoles roles = metadataRoles();
-    Map<Integer, Integer> replicas = membershipRpc.replicaCounts();
+    Map<Integer, Integer> replicas = metadata.replicaCounts();
     for (PeerInfo p : registered) {
       Node node = PartitionRouter.toNode(p);
       statuses.add(ping(p).thenApply(up -> NodeStatus.newBuilder().setNode(node).setUp(up)
           .setMetadataVoter(roles.voters().contains(p.id())).setMetadataListener(roles.listeners().contains(p.id()))
-          .setRaftPort(p.raftPort()).setReplicaCount(replicas.getOrDefault(p.id(), 0)).build()));
+          .setRaftPort(p.raftPort()).setReplicaCount(replicas.getOrDefault(p.id(), 0))
+          .setMaxReplicas(metadata.node(p.id()).map(NodeRecord::getMaxReplicas).orElse(0)).build()));
     }
     CompletableFuture.allOf(statuses.toArray(new CompletableFuture[0])).whenComplete((v, t) -> {
       DescribeClusterResponse.Builder b = DescribeClusterResponse.newBuilder().setError(Errors.NONE)

@@ -180,19 +180,6 @@ final class MembershipRpc {
         .addAllListeners(listeners).setLeaderCommitIndex(leaderCommit).setStep(step).build();
   }
 
-  /** Replicas per node (reassignment targets counted). */
-  Map<Integer, Integer> replicaCounts() {
-    Map<Integer, Integer> counts = new TreeMap<>();
-    for (TopicRecord t : metadata.topics()) {
-      for (PartitionPlacement pl : t.getPartitionsList()) {
-        java.util.Set<Integer> ids = new java.util.TreeSet<>(pl.getReplicasList());
-        ids.addAll(pl.getTargetReplicasList());
-        ids.forEach(id -> counts.merge(id, 1, Integer::sum));
-      }
-    }
-    return counts;
-  }
-
   private boolean holdsReplicas(int id) {
     return metadata.topics().stream().flatMap(t -> t.getPartitionsList().stream())
         .anyMatch(pl -> pl.getReplicasList().contains(id) || pl.getTargetReplicasList().contains(id));

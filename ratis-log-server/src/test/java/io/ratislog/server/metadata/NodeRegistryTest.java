@@ -130,4 +130,44 @@ class NodeRegistryTest {
     restored.restore(s.toSnapshot());
     assertEquals(s.toSnapshot(), restored.toSnapshot());
   }
+
+  private static MetadataResult createTopic(MetadataState s, String name, int partitions, List<Integer> nodes) {
+    return s.apply(MetadataCommand.newBuilder().setCreateTopic(CreateTopicCommand.newBuilder().setName(name)
+        .setReplicationFactor(nodes.size()).addAllPartitions(Placement.place(name, partitions, nodes.size(), nodes)))
+        .build());
+  }
+
+  @Test
+  void placementsBeyondANodesRegisteredLimitAreRefusedAndNothingChanges() {
+    MetadataState s = new MetadataState();
+    register(s, node(1, 9001).toBuilder().setStorageId("s1").setMaxReplicas(5).build(), true);
+    register(s, node(2, 9002).toBuilder().setStorageId("s2").setMaxReplicas(3).build(), true);
+    assertEquals(3, s.node(2).orElseThrow().getMaxReplicas(), "a self-registration records the node's limit");
+    assertEquals(0, s.node(3).orElseThrow().getMaxReplicas(), "a node that did not register one has none");
+
+    assertEquals(0, code(createTopic(s, "a", 2, List.of(1, 2, 3))));
+    MetadataResult refused = createTopic(s, "b", 2, List.of(1, 2, 3));
+    assertEquals(ErrorCode.REPLICA_LIMIT_EXCEEDED.getNumber(), code(refused));
+    assertTrue(refused.getErrorMessage().contains("node 2 holds 2 partition replicas and takes at most 3"),
+        refused.getErrorMessage());
+    assertTrue(s.topic("b").isEmpty(), "a refused topic is not created");
+    assertEquals(0, code(createTopic(s, "c", 1, List.of(1, 2, 3))), "up to the limit is fine");
+    assertEquals(3, s.replicaCounts().get(2));
+    assertEquals(0, code(createTopic(s, "d", 40, List.of(3))), "node 3 registered no limit");
+  }
+
+  @Test
+  void aReassignmentOntoAFullNodeIsRefused() {
+    MetadataState s = new MetadataState();
+    register(s, node(1, 9001).toBuilder().setStorageId("s1").build(), true);
+    assertEquals(0, code(register(s, node(4, 9004), false)));
+    register(s, node(4, 9004).toBuilder().setStorageId("s4").setMaxReplicas(1).build(), true);
+    assertEquals(0, code(createTopic(s, "t", 2, List.of(1, 2, 3))));
+    assertEquals(0, code(reassign(s, 0, List.of(4, 2, 3))), "node 4 takes one replica");
+    MetadataResult refused = reassign(s, 1, List.of(4, 2, 3));
+    assertEquals(ErrorCode.REPLICA_LIMIT_EXCEEDED.getNumber(), code(refused), refused.getErrorMessage());
+    assertEquals(List.of(), s.topic("t").orElseThrow().getPartitions(1).getTargetReplicasList(), "nothing recorded");
+    assertEquals(0, code(reassign(s, 0, List.of(4, 2, 3))), "the same request again is still answered");
+    assertEquals(0, code(reassign(s, 1, List.of(2, 3, 1))), "moves among nodes already holding it add nothing");
+  }
 }

@@ -276,7 +276,7 @@ class CliClusterIT {
     List<Integer> up = new ArrayList<>();
     for (String l : r.outLines()) {
       String[] f = l.trim().split("\\s+");
-      if (f.length == 4 && f[0].matches("\\d+") && "yes".equals(f[2])) {
+      if (f.length >= 4 && f[0].matches("\\d+") && "yes".equals(f[2])) {
         up.add(Integer.parseInt(f[0]));
       }
     }

@@ -14,7 +14,7 @@ import java.lang.management.ManagementFactory;
  * half election timeout per follower, and a state machine updater waking every 100 ms) and a direct buffer for
  * its log writes. Measured on a 2-core host running 3 nodes (docs/BENCHMARKS-notes.md): 200 replicas per node
  * idled at 40 % of a core per node; near 450 per node the nodes' heartbeats fell behind, leaders lost their
- * followers, and every group of the cluster, old topics included, ended without a leader. A node that runs out
+ * followers, and every partition ended without a leader. A node that runs out
  * of direct memory fails to create groups and spends its CPU in GC retries.
  */
 public record ReplicaCapacity(int maxReplicas, String reason) {

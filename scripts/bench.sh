@@ -430,7 +430,7 @@ SC=$(grep -E "^RESULT case=scale kind=scale " "$RAW" | head -1 || true)
           printf '%s %s %% (%s), ' "\`$(field name "$l")\`" "$(field cpu_pct "$l")" "$(field threads "$l")"; done | sed 's/, $//')"
       done
       echo
-      echo "Replica creation per node (one \`joined partition group\` log line each; the reconciler adds groups one at a time):"
+      echo "Replica creation per node (one \`joined partition group\` log line each; the reconciler adds up to 8 groups at a time):"
       grep -E '^RESULT case=scale kind=scale-joins' "$RAW" | while read -r l; do
         echo "n$(field node "$l"): $(field groups "$l") groups in $(field span_s "$l") s ($(field per_s "$l")/s);"
       done | tr '\n' ' '

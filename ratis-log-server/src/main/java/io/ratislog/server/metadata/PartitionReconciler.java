@@ -45,6 +45,8 @@ public final class PartitionReconciler implements Closeable {
   private static final Logger LOG = LoggerFactory.getLogger(PartitionReconciler.class);
   private static final long PERIOD_MS = 2_000;
   private static final long BARRIER_TIMEOUT_MS = 10_000;
+  /** Group additions asked of Ratis at once. */
+  private static final int ADDS_IN_FLIGHT = 8;
 
   private final NodeConfig config;
   private final MetadataState metadata;
@@ -117,12 +119,14 @@ public final class PartitionReconciler implements Closeable {
     PlacementView view = placementView();
     List<RaftGroupId> hosted = new ArrayList<>();
     server.getGroupIds().forEach(hosted::add);
+    List<RaftGroup> missing = new ArrayList<>();
     for (Map.Entry<RaftGroupId, RaftGroup> e : view.wanted().entrySet()) {
       // A group whose removal is still under way keeps its directory until it is gone: never re-add it meanwhile.
-      if (!hosted.contains(e.getKey()) && !removing.containsKey(e.getKey()) && !closed) {
-        add(e.getValue());
+      if (!hosted.contains(e.getKey()) && !removing.containsKey(e.getKey())) {
+        missing.add(e.getValue());
       }
     }
+    addAll(missing);
     for (Map.Entry<RaftGroupId, String> e : view.lost().entrySet()) {
       if (!hosted.contains(e.getKey()) && warnedLost.add(e.getKey())) {
         LOG.error("node {} is a replica of {} but has no data for it (its storage is newer than the topic, or not "
@@ -234,15 +238,32 @@ public final class PartitionReconciler implements Closeable {
     return self != null && self.getStorageId().equals(storageId) && topic.getTopicId() >= self.getFirstTopicId();
   }
 
-  private void add(RaftGroup group) {
-    try {
-      server.groupManagementAsync(GroupManagementRequest.newAdd(clientId, server.getId(), callIds.incrementAndGet(), group))
-          .get(30, TimeUnit.SECONDS);
-      LOG.info("node {} joined partition group {} (topic id {}, partition {})", config.nodeId(), group.getGroupId(),
-          GroupIds.topicIdOf(group.getGroupId()), GroupIds.partitionOf(group.getGroupId()));
-    } catch (Exception e) {
-      if (!(rootCause(e) instanceof AlreadyExistsException)) {
-        LOG.warn("cannot add partition group {}: {}", group.getGroupId(), rootCause(e).toString());
+  /**
+   * Adds the groups, {@link #ADDS_IN_FLIGHT} at a time: Ratis builds each new division (its storage and state
+   * machine) on a pool, so a topic's replicas come up in parallel rather than one by one.
+   */
+  private void addAll(List<RaftGroup> groups) {
+    for (int from = 0; from < groups.size() && !closed; from += ADDS_IN_FLIGHT) {
+      List<RaftGroup> wave = groups.subList(from, Math.min(groups.size(), from + ADDS_IN_FLIGHT));
+      List<java.util.concurrent.CompletableFuture<?>> adds = new ArrayList<>();
+      for (RaftGroup group : wave) {
+        adds.add(server.groupManagementAsync(GroupManagementRequest.newAdd(clientId, server.getId(),
+            callIds.incrementAndGet(), group)));
+      }
+      for (int i = 0; i < wave.size(); i++) {
+        RaftGroup group = wave.get(i);
+        try {
+          adds.get(i).get(30, TimeUnit.SECONDS);
+          LOG.info("node {} joined partition group {} (topic id {}, partition {})", config.nodeId(), group.getGroupId(),
+              GroupIds.topicIdOf(group.getGroupId()), GroupIds.partitionOf(group.getGroupId()));
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          return;
+        } catch (Exception e) {
+          if (!(rootCause(e) instanceof AlreadyExistsException)) {
+            LOG.warn("cannot add partition group {}: {}", group.getGroupId(), rootCause(e).toString());
+          }
+        }
       }
     }
   }

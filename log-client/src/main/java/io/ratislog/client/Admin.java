@@ -89,7 +89,8 @@ public final class Admin implements AutoCloseable {
    * @param replicationFactor replicas per partition; 0 = the server's default
    * @return the created topic
    * @throws RatislogException e.g. TOPIC_ALREADY_EXISTS, INVALID_TOPIC, INVALID_PARTITIONS,
-   *                           INVALID_REPLICATION_FACTOR
+   *                           INVALID_REPLICATION_FACTOR, REPLICA_LIMIT_EXCEEDED (a node would hold more
+   *                           partition replicas than its {@code max.partitions.per.node})
    */
   public TopicDescription createTopic(String name, int partitions, int replicationFactor) {
     return createTopic(name, partitions, replicationFactor, Map.of());
@@ -241,7 +242,8 @@ public final class Admin implements AutoCloseable {
    * @param partition the partition
    * @param replicas  the new replicas
    * @return the move (from, to)
-   * @throws RatislogException e.g. REASSIGNMENT_IN_PROGRESS, UNKNOWN_NODE, UNKNOWN_TOPIC_OR_PARTITION
+   * @throws RatislogException e.g. REASSIGNMENT_IN_PROGRESS, UNKNOWN_NODE, UNKNOWN_TOPIC_OR_PARTITION,
+   *                           REPLICA_LIMIT_EXCEEDED (a target node is full)
    */
   public PartitionMove reassignPartition(String topic, int partition, List<Integer> replicas) {
     ReassignPartitionRequest req = ReassignPartitionRequest.newBuilder().setTopic(Objects.requireNonNull(topic))

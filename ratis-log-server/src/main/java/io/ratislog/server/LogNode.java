@@ -158,6 +158,9 @@ public final class LogNode implements Closeable {
     metadataClient = new MetadataClient(metadataGroup, props, raftParams, 15_000);
     membership = new MembershipController(config, metadata, raftServer, metadataClient, nodes, storageId);
     membership.start();
+    metrics.registry().gauge("ratislog.node.partition_replicas",
+        () -> () -> metadata.replicaCounts().getOrDefault(config.nodeId(), 0));
+    metrics.registry().gauge("ratislog.node.max_partition_replicas", () -> () -> membership.capacity().maxReplicas());
     readExecutor = Executors.newFixedThreadPool(Math.max(4, 2 * Runtime.getRuntime().availableProcessors()), r -> {
       Thread t = new Thread(r, "fetch-reader-" + config.nodeId());
       t.setDaemon(true);

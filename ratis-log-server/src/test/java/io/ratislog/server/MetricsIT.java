@@ -83,6 +83,8 @@ class MetricsIT {
       assertTrue(body.contains("ratislog_raft_apply_count{group_kind=\"partition\",}"), "apply timer");
       assertTrue(sample(body, "ratislog_raft_became_leader_total{group_kind=\"partition\",}") >= 1, "leader changes");
       assertTrue(body.contains("jvm_memory_heap_used "), "JVM metrics");
+      assertEquals(1, sample(body, "ratislog_node_partition_replicas"), "the replica of metered-0");
+      assertTrue(sample(body, "ratislog_node_max_partition_replicas") >= 1, "the node's replica limit");
       assertTrue(Pattern.compile("(?m)^ratis_\\w+\\{group=\"group-").matcher(body).find(), "Ratis' own metrics");
       // Followers see the same log end once they applied the entries.
       for (int id : c.ids()) {

@@ -163,6 +163,11 @@ public final class MembershipController implements Closeable {
     driveReassignments();
   }
 
+  /** The partition replicas this node takes, as it registers them. */
+  public ReplicaCapacity capacity() {
+    return capacity;
+  }
+
   private void registerSelf() {
     NodeRecord want = ClusterNodes.toRecord(config.self()).toBuilder().setStorageId(storageId)
         .setStartedAtMs(startedAtMs).setMaxReplicas(capacity.maxReplicas()).build();

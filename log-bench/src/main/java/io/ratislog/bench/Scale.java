@@ -149,10 +149,9 @@ final class Scale implements Callable<Integer> {
   }
 
   private static String maxReplicas(DescribeClusterResponse c) {
-    StringBuilder b = new StringBuilder();
-    c.getNodesList().stream().sorted(java.util.Comparator.comparingInt(n -> n.getNode().getId())).forEach(n ->
-        b.append(b.length() == 0 ? "" : ",").append('n').append(n.getNode().getId()).append(':').append(n.getMaxReplicas()));
-    return b.toString();
+    return c.getNodesList().stream().sorted(java.util.Comparator.comparingInt(n -> n.getNode().getId()))
+        .map(n -> "n" + n.getNode().getId() + ":" + n.getMaxReplicas())
+        .collect(java.util.stream.Collectors.joining(","));
   }
 
   private static String perNode(Map<Integer, Double> pct) {

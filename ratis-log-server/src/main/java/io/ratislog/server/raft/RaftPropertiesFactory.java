@@ -35,7 +35,7 @@ public final class RaftPropertiesFactory {
     // A batch is one entry: every buffer on its way must hold the largest one, with room for framing (the entry's
     // own fields and Ratis' envelope take well under a KiB). The log write buffer is a direct buffer of every group
     // on the node, so this bounds direct memory: about groups x (max.batch.bytes + 128 KiB) per node.
-    SizeInBytes entryRoom = SizeInBytes.valueOf((long) config.maxBatchBytes() + 64 * 1024);
+    SizeInBytes entryRoom = SizeInBytes.valueOf(entryRoomBytes(config));
     RaftServerConfigKeys.Log.Appender.setBufferByteLimit(p, entryRoom);
     RaftServerConfigKeys.Log.setWriteBufferSize(p, SizeInBytes.valueOf(writeBufferBytes(config)));
     GrpcConfigKeys.setMessageSizeMax(p, SizeInBytes.valueOf(entryRoom.getSize() * 2 + 1024 * 1024));
@@ -106,9 +106,17 @@ public final class RaftPropertiesFactory {
     return p;
   }
 
-  /** The Raft log's write buffer, a direct buffer that every Raft group on the node allocates. */
+  /** The largest Raft entry: a batch of {@code max.batch.bytes} with room for its framing. */
+  private static long entryRoomBytes(NodeConfig config) {
+    return (long) config.maxBatchBytes() + 64 * 1024;
+  }
+
+  /**
+   * The Raft log's write buffer, a direct buffer that every Raft group on the node allocates: the largest entry
+   * with room to spare (Ratis requires at least the appender's byte limit, {@link #entryRoomBytes}, + 8).
+   */
   public static long writeBufferBytes(NodeConfig config) {
-    return (long) config.maxBatchBytes() + 128 * 1024;
+    return entryRoomBytes(config) + 64 * 1024;
   }
 
   /**

@@ -239,7 +239,9 @@ public final class Producer implements AutoCloseable {
    * and the group sees every offset of it, or none of them if it throws.
    *
    * @throws RatislogException INVALID_TXN_STATE when a send of the transaction failed (abort instead),
-   *                           TRANSACTION_ABORTED when the coordinator aborted it (timeout), PRODUCER_FENCED
+   *                           TRANSACTION_ABORTED when the coordinator aborted it (timeout), PRODUCER_FENCED;
+   *                           a retriable error (TIMEOUT, or no node reachable within the delivery timeout)
+   *                           when the outcome is unknown: call commitTransaction again (abort is refused then)
    */
   public void commitTransaction() {
     TransactionManager t = requireTransactional();

@@ -23,6 +23,12 @@ import java.util.Set;
  * failed batch or offset commit makes an open transaction ABORTABLE: only abort is accepted then. PRODUCER_FENCED
  * (a newer session of the transactional id exists) is FENCED for good: the producer must be closed.
  *
+ * <p>A commit or abort that ends without an answer (TIMEOUT, or no coordinator reachable before the delivery
+ * timeout) may or may not have been decided: the transaction stays open on this side, and only the same call is
+ * accepted until one of its retries is answered (the coordinator answers a retry of a decision it recorded with that
+ * decision). Without this, an abort after a commit that timed out could be refused only because the commit had
+ * in fact gone through.
+ *
  * <p>One application thread drives a transaction; the methods are synchronized so that a batch failing on the
  * sender thread is seen.
  */
@@ -37,6 +43,9 @@ final class TransactionManager {
   private final Set<TopicPartition> added = new HashSet<>();
   private State state = State.UNINITIALISED;
   private RatislogException cause;
+  /** The commit (true) or abort (false) that failed without an answer and must be retried; null when none. */
+  private Boolean unanswered;
+  private RatislogException unansweredCause;
 
   TransactionManager(String transactionalId, ProducerSession session, ClusterConnection conn, long requestTimeoutMs,
                      long opTimeoutMs) {
@@ -55,6 +64,7 @@ final class TransactionManager {
     session.initNow();
     added.clear();
     cause = null;
+    clearUnanswered();
     state = State.READY;
   }
 
@@ -122,6 +132,12 @@ final class TransactionManager {
     if (state == State.FENCED) {
       throw new RatislogException(ErrorCode.PRODUCER_FENCED, "producer is fenced: " + (cause == null ? "" : cause.getMessage()), cause);
     }
+    if (unanswered != null && unanswered != commit) {
+      String previous = unanswered ? "commitTransaction" : "abortTransaction";
+      throw new RatislogException(ErrorCode.INVALID_TXN_STATE, "the previous " + previous + " ended without an answer ("
+          + unansweredCause.codeName() + ": " + unansweredCause.getMessage() + "), so it may have been decided: call "
+          + previous + " again", unansweredCause);
+    }
     if (commit && state == State.ABORTABLE) {
       ErrorCode code = cause != null && cause.code() == ErrorCode.TRANSACTION_ABORTED
           ? ErrorCode.TRANSACTION_ABORTED : ErrorCode.INVALID_TXN_STATE;
@@ -134,8 +150,18 @@ final class TransactionManager {
     }
     EndTxnRequest req = EndTxnRequest.newBuilder().setTransactionalId(transactionalId)
         .setProducerId(session.producerId()).setProducerEpoch(session.epoch()).setCommit(commit).build();
-    EndTxnResponse r = calls.coordinator(conn::txnStub, commit ? "EndTxn(commit)" : "EndTxn(abort)",
-        s -> s.endTxn(req), EndTxnResponse::getError, null, opTimeoutMs);
+    EndTxnResponse r;
+    try {
+      r = calls.coordinator(conn::txnStub, commit ? "EndTxn(commit)" : "EndTxn(abort)",
+          s -> s.endTxn(req), EndTxnResponse::getError, null, opTimeoutMs);
+    } catch (RatislogException e) {
+      if (RetryPolicy.isRetriable(e)) {
+        unanswered = commit;
+        unansweredCause = e;
+      }
+      throw e;
+    }
+    clearUnanswered();
     ErrorCode code = r.getError().getCode();
     if (code == ErrorCode.TRANSACTION_ABORTED && commit) {
       state = State.ABORTABLE;
@@ -152,6 +178,11 @@ final class TransactionManager {
     added.clear();
     cause = null;
     state = State.READY;
+  }
+
+  private void clearUnanswered() {
+    unanswered = null;
+    unansweredCause = null;
   }
 
   /** A batch or call of the open transaction failed: only abort is possible now (or nothing, when fenced). */

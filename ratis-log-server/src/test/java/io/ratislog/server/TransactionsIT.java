@@ -21,6 +21,7 @@ import io.ratislog.client.Producer;
 import io.ratislog.client.ProducerConfig;
 import io.ratislog.client.ProducerRecord;
 import io.ratislog.client.RatislogException;
+import io.ratislog.client.RetryPolicy;
 import io.ratislog.client.TopicPartition;
 import io.ratislog.proto.ErrorCode;
 import io.ratislog.proto.IsolationLevel;
@@ -310,8 +311,12 @@ class TransactionsIT {
             commit.get(90, TimeUnit.SECONDS);
             ok = true;
           } catch (java.util.concurrent.ExecutionException e) {
-            ok = false;
-            tx.abortTransaction();
+            // A commit that ended without an answer may have been decided: only retrying it is accepted, and a
+            // retry answers with the decision. A definite refusal leaves the transaction to abort.
+            ok = RetryPolicy.isRetriable(e.getCause()) ? retryCommit(tx, e.getCause()) : false;
+            if (!ok) {
+              tx.abortTransaction();
+            }
           }
           outcome.put(prefix, ok);
           c.start(victim);
@@ -328,6 +333,69 @@ class TransactionsIT {
         }
       });
       assertTrue(outcome.containsValue(true), "no transaction committed at all: " + outcome);
+    }
+  }
+
+  /** Retries a commit that ended without an answer (a few times, while leaders move); false if it was refused. */
+  private static boolean retryCommit(Producer tx, Throwable first) {
+    Throwable last = first;
+    for (int attempt = 0; attempt < 3 && RetryPolicy.isRetriable(last); attempt++) {
+      try {
+        tx.commitTransaction();
+        return true;
+      } catch (RatislogException e) {
+        last = e;
+      }
+    }
+    if (RetryPolicy.isRetriable(last)) {
+      throw new AssertionError("commit still unanswered after 3 retries", last);
+    }
+    return false;
+  }
+
+  @Test
+  void aCommitThatEndedWithoutAnAnswerMustBeRetriedNotAborted() throws Exception {
+    try (MiniCluster c = cluster(dir)) {
+      try (Admin admin = admin(c)) {
+        admin.createTopic("out", 1, 3);
+      }
+      try (Producer tx = new Producer(ProducerConfig.builder(c.bootstrap()).transactionalId("unanswered")
+          .lingerMs(1).requestTimeoutMs(1_000).deliveryTimeoutMs(3_000).build())) {
+        tx.beginTransaction();
+        sendAll(tx, "out", 1, "pending", 5);
+        List<Integer> stopped = new ArrayList<>(c.ids().subList(1, 3));
+        for (int id : stopped) {
+          c.stop(id);
+        }
+        // Two of three nodes down: the metadata group has no quorum, so the decision cannot have been recorded,
+        // but the client cannot know that.
+        RatislogException unanswered = assertThrows(RatislogException.class, tx::commitTransaction);
+        assertTrue(RetryPolicy.isRetriable(unanswered), unanswered.codeName() + ": " + unanswered.getMessage());
+        RatislogException abort = assertThrows(RatislogException.class, tx::abortTransaction);
+        assertEquals(ErrorCode.INVALID_TXN_STATE, abort.code(), abort.getMessage());
+        assertTrue(abort.getMessage().contains("call commitTransaction again"), abort.getMessage());
+        for (int id : stopped) {
+          c.start(id);
+        }
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (true) {
+          try {
+            tx.commitTransaction();
+            break;
+          } catch (RatislogException e) {
+            if (!RetryPolicy.isRetriable(e) || System.nanoTime() > deadline) {
+              throw e;
+            }
+          }
+        }
+        tx.beginTransaction();
+        sendAll(tx, "out", 1, "next", 5);
+        tx.commitTransaction();
+      }
+      awaitNoOpenTransactions(c, "out", 1);
+      List<ConsumerRecord> read = read(c, "out", 1, IsolationLevel.READ_COMMITTED, 1_000);
+      assertEquals(5, countWithPrefix(read, "pending"));
+      assertEquals(5, countWithPrefix(read, "next"));
     }
   }
 

@@ -112,12 +112,15 @@ final class ProducerSession {
   private void init() {
     long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(initTimeoutMs);
     RatislogException last = null;
+    // Every attempt of this call carries the same token: an attempt the client gave up on but the coordinator
+    // applied later does not bump the epoch past the one the client was answered with.
+    String initToken = java.util.UUID.randomUUID().toString();
     for (int attempt = 1; System.nanoTime() < deadline; attempt++) {
       for (HostPort hp : conn.candidates()) {
         try {
           InitProducerRequest.Builder req = InitProducerRequest.newBuilder();
           if (transactionalId != null) {
-            req.setTransactionalId(transactionalId).setTransactionTimeoutMs(transactionTimeoutMs);
+            req.setTransactionalId(transactionalId).setTransactionTimeoutMs(transactionTimeoutMs).setInitToken(initToken);
           }
           InitProducerResponse r = LogServiceGrpc.newBlockingStub(conn.channel(hp))
               .withDeadlineAfter(requestTimeoutMs, TimeUnit.MILLISECONDS)

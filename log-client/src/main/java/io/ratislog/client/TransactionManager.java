@@ -56,9 +56,13 @@ final class TransactionManager {
     this.opTimeoutMs = opTimeoutMs;
   }
 
-  /** Starts the session: fences any older producer of the id and waits until its open transaction is aborted. */
+  /**
+   * Starts the session: fences any older producer of the id and waits until its open transaction is aborted. After a
+   * commit or abort that ended without an answer it starts over too: that transaction ends as the coordinator
+   * decided (committed if the commit was recorded, else aborted by this call).
+   */
   synchronized void init() {
-    if (state == State.IN_TRANSACTION || state == State.ABORTABLE) {
+    if ((state == State.IN_TRANSACTION || state == State.ABORTABLE) && unanswered == null) {
       throw new RatislogException(ErrorCode.INVALID_TXN_STATE, "a transaction is open: commit or abort it first");
     }
     session.initNow();

@@ -318,7 +318,7 @@ public final class LogServiceImpl extends LogServiceGrpc.LogServiceImplBase {
           : request.getTransactionTimeoutMs();
       command = MetadataCommand.newBuilder().setInitTxn(InitTxnCommand.newBuilder()
           .setTransactionalId(request.getTransactionalId()).setTimeoutMs(timeoutMs)
-          .setNowMs(System.currentTimeMillis())).build();
+          .setInitToken(request.getInitToken()).setNowMs(System.currentTimeMillis())).build();
     } else {
       command = MetadataCommand.newBuilder().setAllocateProducerId(AllocateProducerIdCommand.getDefaultInstance()).build();
     }

@@ -43,6 +43,7 @@ public final class TransactionTable {
   public static final int MAX_TIMEOUT_MS = 900_000;
   public static final int MAX_ID_LENGTH = 249;
   public static final int MAX_PARTITIONS = 10_000;
+  public static final int MAX_INIT_TOKEN_LENGTH = 64;
   private static final Pattern LEGAL_ID = Pattern.compile("[A-Za-z0-9._:-]+");
   private static final Comparator<TxnPartition> ORDER = Comparator.comparing(TxnPartition::getTopic)
       .thenComparingLong(TxnPartition::getTopicId).thenComparingInt(TxnPartition::getPartition);
@@ -73,9 +74,17 @@ public final class TransactionTable {
       return error(ErrorCode.INVALID_REQUEST, "transaction timeout must be in " + MIN_TIMEOUT_MS + ".."
           + MAX_TIMEOUT_MS + " ms, got " + c.getTimeoutMs());
     }
+    if (c.getInitToken().length() > MAX_INIT_TOKEN_LENGTH) {
+      return error(ErrorCode.INVALID_REQUEST, "init token is longer than " + MAX_INIT_TOKEN_LENGTH + " characters");
+    }
     TransactionRecord cur = txns.get(c.getTransactionalId());
+    if (cur != null && !c.getInitToken().isEmpty() && c.getInitToken().equals(cur.getInitToken())) {
+      // A retry of the call that started the current session, applied after it: that session stands.
+      return ok(cur);
+    }
     if (cur == null) {
       TransactionRecord r = TransactionRecord.newBuilder().setTransactionalId(c.getTransactionalId())
+          .setInitToken(c.getInitToken())
           .setProducerId(allocateProducerId.getAsLong()).setProducerEpoch(0).setLastEndEpoch(-1)
           .setTimeoutMs(c.getTimeoutMs()).setState(TxnState.TXN_EMPTY).setUpdateMs(c.getNowMs()).build();
       txns.put(r.getTransactionalId(), r);
@@ -95,7 +104,7 @@ public final class TransactionTable {
       }
       default -> {
         TransactionRecord.Builder b = cur.toBuilder().setState(TxnState.TXN_EMPTY).clearPartitions()
-            .setLastEndEpoch(-1).setTimeoutMs(c.getTimeoutMs()).setUpdateMs(c.getNowMs()).setAbortReason("");
+            .setInitToken(c.getInitToken()).setLastEndEpoch(-1).setTimeoutMs(c.getTimeoutMs()).setUpdateMs(c.getNowMs()).setAbortReason("");
         if (cur.getProducerEpoch() == Integer.MAX_VALUE) {
           b.setProducerId(allocateProducerId.getAsLong()).setProducerEpoch(0);
         } else {

@@ -83,6 +83,25 @@ class TransactionTableTest {
   }
 
   @Test
+  void aRetriedInitAppliedAfterTheSessionItStartedLeavesThatSessionStanding() {
+    InitTxnCommand first = InitTxnCommand.newBuilder().setTransactionalId("a").setTimeoutMs(10_000).setNowMs(1)
+        .setInitToken("call-1").build();
+    TransactionRecord t = table.init(first, ids::incrementAndGet).getTransaction();
+    add(t, 0, 2, 0);
+    MetadataResult late = table.init(first.toBuilder().setNowMs(3).build(), ids::incrementAndGet);
+    assertEquals(ErrorCode.NONE, code(late), late.getErrorMessage());
+    assertEquals(0, late.getTransaction().getProducerEpoch(), "no new epoch: the caller's session is not fenced");
+    assertEquals(TxnState.TXN_ONGOING, late.getTransaction().getState(), "its open transaction is not aborted");
+    end(t, 0, true);
+    complete(t, 1);
+    assertEquals(1, table.init(first, ids::incrementAndGet).getTransaction().getProducerEpoch());
+    MetadataResult next = table.init(first.toBuilder().setInitToken("call-2").build(), ids::incrementAndGet);
+    assertEquals(2, next.getTransaction().getProducerEpoch(), "another call starts a new session");
+    assertEquals(ErrorCode.INVALID_REQUEST, code(table.init(first.toBuilder().setInitToken("x".repeat(65)).build(),
+        ids::incrementAndGet)));
+  }
+
+  @Test
   void aTimedOutTransactionIsAbortedAndTheProducerIsToldSo() {
     TransactionRecord t = init("a");
     add(t, 0, 1_000, 0);

@@ -13,7 +13,8 @@
 #   scripts/bench.sh --report-only    rewrite the report from the last run's files (<report>.raw, .meta, .kafka.*)
 #
 # Cases: produce-p1-100 produce-p1-100-alo consume-p1-100 produce-p1-1k produce-p6-100 produce-tx-p1-100
-#        rate-p1-100 latency failover scale
+#        rate-p1-100 compression latency failover scale
+#   (compression: 1 KiB JSON-like events, uncompressed and with each codec; ours only, Kafka's rows use none)
 # Knobs (env): FAILOVER_KILLS (10) FAILOVER_RATE (3000 records/s) SCALE_PARTITIONS (1000) SCALE_IDLE_S (30)
 #   WARMUP (1: an unreported produce first) RATE (10000 records/s) N100 N1K NTX NRATE NLAT NLAT_WARMUP (record counts) KAFKA_WORK (~/.cache/ratislog-bench/kafka: Kafka's jars are fetched there once)
 #   BENCH_MVN_REPO (a Maven local repository for that fetch) RATISLOG_HEAP (1g) BENCH_CLIENT_JVM_OPTS (log-bench JVM
@@ -26,7 +27,7 @@ set -euo pipefail
 {
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 
-ALL_CASES="produce-p1-100 produce-p1-100-alo consume-p1-100 produce-p1-1k produce-p6-100 produce-tx-p1-100 rate-p1-100 latency failover scale"
+ALL_CASES="produce-p1-100 produce-p1-100-alo consume-p1-100 produce-p1-1k produce-p6-100 produce-tx-p1-100 rate-p1-100 compression latency failover scale"
 PEER=""
 CASES=${CASES:-}
 REPORT_ONLY=0
@@ -148,6 +149,13 @@ selected produce-p1-1k && bench produce-p1-1k produce --topic eo-p1-1k --partiti
 selected produce-p6-100 && bench produce-p6-100 produce --topic eo-p6-100 --partitions 6 --records $N100 --record-size 100 --delivery EXACTLY_ONCE
 selected produce-tx-p1-100 && bench produce-tx-p1-100 produce --topic tx-p1-100 --partitions 1 --records $NTX --record-size 100 --transactional-id bench-tx --transaction-ms 100
 selected rate-p1-100 && bench rate-p1-100 produce --topic rate-p1-100 --partitions 1 --records $NRATE --record-size 100 --delivery EXACTLY_ONCE --rate "$RATE"
+if selected compression; then
+  for codec in NONE LZ4 ZSTD GZIP; do
+    c=$(tr '[:upper:]' '[:lower:]' <<< "$codec")
+    bench "compress-$c" produce --topic "events-$c" --partitions 1 --records $N1K --record-size 1024 --payload events \
+      --compression "$codec" --delivery EXACTLY_ONCE
+  done
+fi
 selected latency && bench latency latency --topic lat --warmup $NLAT_WARMUP --records $NLAT --record-size 100
 if selected failover; then
   bench failover failover --topic failover --rate "$FAILOVER_RATE" --record-size 100 --kills "$FAILOVER_KILLS" \
@@ -359,6 +367,11 @@ SC=$(grep -E "^RESULT case=scale kind=scale " "$RAW" | head -1 || true)
   ours_row "produce, 1 partition, 100 B, transactional (commit every 100 ms)" produce-tx-p1-100
   ours_row "produce at $RATE records/s, 1 partition, 100 B, exactly-once" rate-p1-100
   ours_row "consume, 1 partition, 100 B" consume-p1-100
+  if selected compression; then
+    for c in none lz4 zstd gzip; do
+      ours_row "produce, 1 partition, 1 KiB JSON-like events, compression $c (MB/s of records before compression)" "compress-$c"
+    done
+  fi
   if selected latency; then
     for k in ack e2e; do
       line=$(grep -E "^RESULT case=latency kind=latency-$k" "$RAW" | head -1 || true)

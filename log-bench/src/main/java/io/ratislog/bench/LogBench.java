@@ -1,6 +1,7 @@
 package io.ratislog.bench;
 
 import io.ratislog.client.Admin;
+import io.ratislog.client.CompressionType;
 import io.ratislog.client.Consumer;
 import io.ratislog.client.ConsumerConfig;
 import io.ratislog.client.ConsumerRecord;
@@ -58,6 +59,26 @@ public final class LogBench {
     return b;
   }
 
+  /**
+   * A record of {@code size} bytes that compresses as real event payloads do (3-8x): JSON-like order events with
+   * field names repeating and numbers drawn from a hash of the record's index, cut to the size.
+   */
+  static byte[] eventPayload(int size, long i) {
+    StringBuilder b = new StringBuilder(size + 160);
+    long h = i * 0x9E3779B97F4A7C15L;
+    for (int item = 0; b.length() < size; item++) {
+      h ^= h >>> 29;
+      h *= 0xBF58476D1CE4E5B9L;
+      b.append("{\"order\":").append(i).append(",\"line\":").append(item).append(",\"customer\":\"c-")
+          .append(Math.floorMod(h, 5_000)).append("\",\"sku\":\"sku-").append(Math.floorMod(h >>> 17, 800))
+          .append("\",\"qty\":").append(1 + Math.floorMod(h >>> 31, 9)).append(",\"price\":")
+          .append(Math.floorMod(h >>> 7, 100_000) / 100.0).append(",\"status\":\"CONFIRMED\"}");
+    }
+    byte[] out = new byte[size];
+    System.arraycopy(b.toString().getBytes(java.nio.charset.StandardCharsets.US_ASCII), 0, out, 0, size);
+    return out;
+  }
+
   @Command(name = "produce", description = "Producer throughput and send-to-ack latency.")
   static final class Produce implements java.util.concurrent.Callable<Integer> {
     @CommandLine.ParentCommand LogBench parent;
@@ -69,6 +90,10 @@ public final class LogBench {
     @Option(names = "--linger-ms", defaultValue = "10", description = "as Kafka's rows in bench.sh (linger.ms=10)") long lingerMs;
     @Option(names = "--in-flight", defaultValue = "5", description = "batches in flight per partition (Kafka's max.in.flight default)") int inFlight;
     @Option(names = "--delivery", defaultValue = "EXACTLY_ONCE") DeliveryMode delivery;
+    @Option(names = "--compression", defaultValue = "NONE", description = "NONE, GZIP, LZ4 or ZSTD")
+    CompressionType compression;
+    @Option(names = "--payload", defaultValue = "cyclic", description = "cyclic (a-z repeated, compresses ~100x) or"
+        + " events (JSON-like order events, compress 3-8x as real ones do)") String payloadKind;
     @Option(names = "--rate", defaultValue = "0", description = "records/s, 0 = unthrottled") long rate;
     @Option(names = "--outstanding", defaultValue = "200000", description = "unacknowledged records at most") int outstanding;
     @Option(names = "--transactional-id", description = "send in transactions with this id") String transactionalId;
@@ -78,15 +103,31 @@ public final class LogBench {
         description = "print acknowledged records/s every this many ms, as Kafka's ProducerPerformance does; 0 = never")
     long reportIntervalMs;
 
+    /** Event payloads made before the clock starts (generating them would cost more than sending them). */
+    private byte[][] events;
+
+    private byte[] record(long i) {
+      return events != null ? events[(int) (i % events.length)] : payload(size, i);
+    }
+
     @Override
     public Integer call() throws Exception {
+      if (!"events".equals(payloadKind) && !"cyclic".equals(payloadKind)) {
+        throw new CommandLine.ParameterException(new CommandLine(this), "--payload: cyclic or events, got " + payloadKind);
+      }
+      if ("events".equals(payloadKind)) {
+        events = new byte[4096][];
+        for (int k = 0; k < events.length; k++) {
+          events[k] = eventPayload(size, k);
+        }
+      }
       try (Admin admin = Admin.create(parent.bootstrap)) {
         admin.createTopic(topic, partitions, 0);
       }
       Histogram h = new Histogram(TimeUnit.MINUTES.toMicros(10), 3);
       ProducerConfig cfg = ProducerConfig.builder(parent.bootstrap).batchSizeBytes(batchBytes).lingerMs(lingerMs)
           .maxInFlightPerPartition(inFlight).delivery(delivery).bufferMemoryBytes(256L * 1024 * 1024)
-          .deliveryTimeoutMs(120_000).transactionalId(transactionalId).build();
+          .deliveryTimeoutMs(120_000).transactionalId(transactionalId).compression(compression).build();
       Semaphore window = new Semaphore(outstanding);
       AtomicLong failed = new AtomicLong();
       long start;
@@ -101,7 +142,7 @@ public final class LogBench {
         }
         List<CompletableFuture<RecordMetadata>> firsts = new ArrayList<>();
         for (int part = 0; part < partitions; part++) {
-          firsts.add(p.send(new ProducerRecord(topic, part, null, payload(size, 0))));
+          firsts.add(p.send(new ProducerRecord(topic, part, null, record(0))));
         }
         for (CompletableFuture<RecordMetadata> f : firsts) {
           f.get(60, TimeUnit.SECONDS);
@@ -130,7 +171,7 @@ public final class LogBench {
           }
           window.acquire();
           long t0 = System.nanoTime();
-          CompletableFuture<RecordMetadata> f = p.send(new ProducerRecord(topic, (int) (i % partitions), null, payload(size, i)));
+          CompletableFuture<RecordMetadata> f = p.send(new ProducerRecord(topic, (int) (i % partitions), null, record(i)));
           f.whenComplete((m, e) -> {
             if (e != null) {
               failed.incrementAndGet();

@@ -367,7 +367,7 @@ public final class Producer implements AutoCloseable {
     }
     ProduceRequest req;
     try {
-      req = b.request(serverTimeoutMs(), session);
+      req = b.request(serverTimeoutMs(), session, config.compression());
     } catch (Throwable t) {
       fail(b, RatislogException.wrap(t));
       return;

@@ -55,9 +55,9 @@ final class ProducerBatch {
   }
 
   /** The request, encoded once: retries resend exactly the same bytes. */
-  synchronized ProduceRequest request(int serverTimeoutMs, ProducerSession session) {
+  synchronized ProduceRequest request(int serverTimeoutMs, ProducerSession session, CompressionType compression) {
     if (request == null) {
-      ByteString bytes = records.toByteString();
+      ByteString bytes = RecordCompression.compress(compression, records.toByteString());
       ProduceRequest.Builder b = ProduceRequest.newBuilder().setTopic(tp.topic()).setPartition(tp.partition())
           .setRecords(bytes).setCrc32C(RecordCodec.crc32c(bytes)).setRecordCount(records.count())
           .setProducerId(-1).setTimeoutMs(serverTimeoutMs);

@@ -23,10 +23,12 @@ import java.util.Objects;
  * @param channelFactory          opens the channel to a node
  * @param transactionalId         null, or the id of a transactional producer
  * @param transactionTimeoutMs    how long the coordinator lets a transaction stay open
+ * @param compression             how batches are compressed (Kafka's {@code compression.type})
  */
 public record ProducerConfig(String bootstrap, int batchSizeBytes, long lingerMs, long requestTimeoutMs,
     long deliveryTimeoutMs, int maxInFlightPerPartition, DeliveryMode delivery, long bufferMemoryBytes,
-    long unknownTopicRetryMs, ChannelFactory channelFactory, String transactionalId, int transactionTimeoutMs) {
+    long unknownTopicRetryMs, ChannelFactory channelFactory, String transactionalId, int transactionTimeoutMs,
+    CompressionType compression) {
 
   /** Batches in flight per partition by default in EXACTLY_ONCE (the partitions' dedup window). */
   public static final int DEFAULT_IN_FLIGHT_EXACTLY_ONCE = 5;
@@ -46,11 +48,13 @@ public record ProducerConfig(String bootstrap, int batchSizeBytes, long lingerMs
    * @param channelFactory          not null
    * @param transactionalId         null, or the transactional id (EXACTLY_ONCE only)
    * @param transactionTimeoutMs    1000..900000
+   * @param compression             not null
    */
   public ProducerConfig {
     Objects.requireNonNull(bootstrap, "bootstrap");
     Objects.requireNonNull(channelFactory, "channelFactory");
     Objects.requireNonNull(delivery, "delivery");
+    Objects.requireNonNull(compression, "compression");
     if (delivery == DeliveryMode.EXACTLY_ONCE && maxInFlightPerPartition > 5) {
       throw new IllegalArgumentException("EXACTLY_ONCE allows at most 5 batches in flight per partition"
           + " (the partitions' dedup window), got " + maxInFlightPerPartition);
@@ -109,8 +113,21 @@ public record ProducerConfig(String bootstrap, int batchSizeBytes, long lingerMs
     private ChannelFactory channelFactory = ChannelFactory.plaintext();
     private String transactionalId;
     private int transactionTimeoutMs = 60_000;
+    private CompressionType compression = CompressionType.NONE;
 
     private Builder() {}
+
+    /**
+     * How batches are compressed (default {@link CompressionType#NONE}). Batches fill up to the batch size before
+     * compression; the server checks the uncompressed size against its {@code max.batch.bytes} too.
+     *
+     * @param v the codec
+     * @return this builder
+     */
+    public Builder compression(CompressionType v) {
+      compression = v;
+      return this;
+    }
 
     /**
      * Makes the producer transactional (EXACTLY_ONCE): its sends happen inside transactions
@@ -272,7 +289,7 @@ public record ProducerConfig(String bootstrap, int batchSizeBytes, long lingerMs
           : delivery == DeliveryMode.EXACTLY_ONCE ? DEFAULT_IN_FLIGHT_EXACTLY_ONCE : 1;
       return new ProducerConfig(bootstrap, batchSizeBytes, lingerMs, requestTimeoutMs, deliveryTimeoutMs,
           inFlight, delivery, bufferMemoryBytes, unknownTopicRetryMs, channelFactory, transactionalId,
-          transactionTimeoutMs);
+          transactionTimeoutMs, compression);
     }
   }
 }

@@ -65,7 +65,7 @@ public final class RecordCodec {
     }
     RecordSet set;
     try {
-      set = RecordSet.parseFrom(bytes);
+      set = RecordSet.parseFrom(RecordCompression.records(bytes, RecordCompression.MAX_PLAIN_BYTES, what));
     } catch (InvalidProtocolBufferException e) {
       throw new RatislogException(ErrorCode.CORRUPT_BATCH, "undecodable record set in " + what, e);
     }
@@ -95,6 +95,7 @@ public final class RecordCodec {
       throw new RatislogException(ErrorCode.CORRUPT_BATCH, String.format(
           "CRC-32C mismatch in %s: expected %08x, computed %08x", what, batch.getCrc32C(), actual));
     }
+    bytes = RecordCompression.records(bytes, RecordCompression.MAX_PLAIN_BYTES, what);
     // Straight from the wire format into the records' arrays: one copy of each key and value, no Record objects.
     List<ConsumerRecord> out = new java.util.ArrayList<>(batch.getRecordCount());
     int count = 0;

@@ -61,7 +61,7 @@ public final class AppendProducer implements Runnable {
 
   @Override
   public void run() {
-    Producer producer = ProducerFactory.create(bootstrap, cfg);
+    Producer producer = ProducerFactory.create(bootstrap, cfg, number);
     try {
       long start = System.nanoTime();
       long periodNanos = TimeUnit.SECONDS.toNanos(1) / Math.max(1, cfg.sendsPerSecond());

@@ -13,6 +13,7 @@ import io.ratislog.client.GroupConsumer;
 import io.ratislog.client.GroupConsumerConfig;
 import io.ratislog.client.Subscription;
 import io.ratislog.client.PartitionInfo;
+import io.ratislog.client.CompressionType;
 import io.ratislog.client.Producer;
 import io.ratislog.client.ProducerConfig;
 import io.ratislog.client.ProducerRecord;
@@ -482,6 +483,10 @@ public final class LogCtl implements Callable<Integer> {
     String keySeparator;
     @Option(names = "--linger-ms", defaultValue = "5")
     long lingerMs;
+    @Option(names = "--compression", defaultValue = "none",
+        description = "Batch compression: none (default), gzip, lz4 or zstd.")
+    String compression;
+
     @Option(names = "--batch-bytes", defaultValue = "262144", description = "Batch size per partition (default 256 KiB).")
     int batchBytes;
     @Option(names = "--delivery-timeout-ms", defaultValue = "60000")
@@ -502,8 +507,14 @@ public final class LogCtl implements Callable<Integer> {
       if (batchBytes < 1) {
         throw new UsageException("--batch-bytes must be >= 1, got " + batchBytes);
       }
+      CompressionType codec;
+      try {
+        codec = CompressionType.parse(compression);
+      } catch (IllegalArgumentException e) {
+        throw new UsageException("--compression: " + e.getMessage());
+      }
       ProducerConfig cfg = ProducerConfig.builder(root.bootstrap(bootstrap)).lingerMs(lingerMs).delivery(mode)
-          .batchSizeBytes(batchBytes)
+          .batchSizeBytes(batchBytes).compression(codec)
           .deliveryTimeoutMs(deliveryTimeoutMs).channelFactory(root.channels(bootstrap)).build();
       ProduceStats stats = new ProduceStats();
       try (Producer producer = new Producer(cfg);

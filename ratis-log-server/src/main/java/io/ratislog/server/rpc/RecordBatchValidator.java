@@ -10,11 +10,14 @@ import io.ratislog.proto.ErrorCode;
 import io.ratislog.proto.ProduceRequest;
 import io.ratislog.proto.Record;
 import io.ratislog.proto.RecordSet;
+import io.ratislog.client.RatislogException;
+import io.ratislog.client.RecordCompression;
 import java.util.zip.CRC32C;
 
 /**
  * Checks a produce request's batch on the leader before it is proposed: sizes, the CRC-32C over the record
- * bytes, and that the bytes decode to exactly {@code record_count} records. A batch that passes is stored as
+ * bytes, and that the bytes decode (decompressed, for a compressed batch, to at most {@code max.batch.bytes}) to
+ * exactly {@code record_count} records. A batch that passes is stored as
  * sent; a batch that fails costs nothing but the error.
  */
 final class RecordBatchValidator {
@@ -48,8 +51,14 @@ final class RecordBatchValidator {
       return Errors.of(ErrorCode.CORRUPT_BATCH, String.format(
           "CRC-32C of the records is %08x, the request says %08x", (int) crc.getValue(), r.getCrc32C()));
     }
+    ByteString plain;
     try {
-      return scan(records, r.getRecordCount());
+      plain = RecordCompression.records(records, maxBatchBytes, "the batch");
+    } catch (RatislogException e) {
+      return Errors.of(e.code(), e.getMessage());
+    }
+    try {
+      return scan(plain, r.getRecordCount());
     } catch (InvalidProtocolBufferException e) {
       return Errors.of(ErrorCode.CORRUPT_BATCH, "records do not decode as a RecordSet: " + e.getMessage());
     }
@@ -70,6 +79,11 @@ final class RecordBatchValidator {
       Error tooLarge = null; // answered only if the whole batch decodes, as a parse would decide
       for (int tag = in.readTag(); tag != 0; tag = in.readTag()) {
         if (tag != RECORD_TAG) {
+          int field = WireFormat.getTagFieldNumber(tag);
+          if (field == RecordSet.COMPRESSION_FIELD_NUMBER || field == RecordSet.COMPRESSED_FIELD_NUMBER) {
+            return Errors.of(ErrorCode.CORRUPT_BATCH, "a batch holds either records or one compressed record set"
+                + " (its codec first), not both, and a compressed set holds plain records");
+          }
           in.skipField(tag);
           continue;
         }

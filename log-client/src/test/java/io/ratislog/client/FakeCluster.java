@@ -167,7 +167,8 @@ final class FakeCluster implements AutoCloseable {
     List<String> out = new ArrayList<>();
     for (FetchedBatch b : topics.get(topic).logs.get(p)) {
       try {
-        for (Record r : RecordSet.parseFrom(b.getRecords()).getRecordsList()) {
+        for (Record r : RecordSet.parseFrom(RecordCompression.records(b.getRecords(), Integer.MAX_VALUE, "batch"))
+            .getRecordsList()) {
           out.add(r.getValue().toStringUtf8());
         }
       } catch (IOException e) {

@@ -72,6 +72,7 @@ class LogCtlTest {
         {"consume", "t", "--offset", "3", "--from-beginning"},
         {"consume", "t", "--max-records", "-2"},
         {"produce", "t", "--partition", "-1"},
+        {"produce", "t", "--compression", "snappy"},
         {"--bootstrap", "nonsense", "topic", "list"},
     }) {
       Run r = run(c, "", args);
@@ -203,10 +204,14 @@ class LogCtlTest {
       assertEquals(0, r.exit(), r.err());
       assertEquals("1\t1\tb\n1\t2\tc\n", r.out());
 
+      r = run(ch, "z1\nz2\n", "--bootstrap", bs, "produce", "t", "--partition", "0", "--compression", "zstd");
+      assertEquals(0, r.exit(), r.err());
+      assertTrue(cluster.values("t", 0).containsAll(java.util.List.of("z1", "z2")), cluster.values("t", 0).toString());
+
       r = run(ch, "", "--bootstrap", bs, "consume", "t", "--from-beginning", "--timeout-ms", "500");
       assertEquals(0, r.exit(), r.err());
-      assertEquals(5, r.out().lines().count(), r.out());
-      assertTrue(r.out().lines().toList().containsAll(java.util.List.of("a", "b", "c", "x", "y")));
+      assertEquals(7, r.out().lines().count(), r.out());
+      assertTrue(r.out().lines().toList().containsAll(java.util.List.of("a", "b", "c", "x", "y", "z1", "z2")));
 
       // Default start is the end: nothing old is printed.
       r = run(ch, "", "--bootstrap", bs, "consume", "t", "--timeout-ms", "300");

@@ -206,7 +206,9 @@ public final class Producer implements AutoCloseable {
   /**
    * Starts the transactional session: fences every older producer with this transactional id and waits until
    * the transaction it left open (if any) is aborted. Called by the first {@link #beginTransaction} when not
-   * called before; call it again after an error that was not an abortable one to start over.
+   * called before; call it again after an error that was not an abortable one to start over, or to give up on a
+   * commit that ended without an answer (that transaction then stays committed if the commit was recorded, and is
+   * aborted otherwise).
    *
    * @throws RatislogException TIMEOUT when the coordinator did not answer within the delivery timeout
    */

@@ -115,15 +115,17 @@ all_nodes_up() {
     | awk -v n="$NODES" '$4 == "yes" && $3 == "yes" { up++ } /^metadata leader: [0-9]/ { led = 1 } END { exit !(up == n && led) }'
 }
 
-# produce FROM TO NAME: records rec-FROM..rec-TO, keyed by number so they spread over the partitions.
+# produce FROM TO NAME [logctl produce options]: records rec-FROM..rec-TO, keyed by number so they spread over the
+# partitions.
 PRODUCED=0
 ACKED=0
 UNACKED=0
 produce() {
   local from=$1 to=$2 name=$3 rc=0 ack
+  shift 3
   awk -v a="$from" -v b="$to" 'BEGIN { for (i = a; i <= b; i++) printf "%05d:rec-%05d\n", i, i }' > "$WORK/$name.in"
   cut -d: -f2 "$WORK/$name.in" >> "$WORK/produced.txt"
-  logctl produce "$TOPIC" --key-separator : < "$WORK/$name.in" 2> "$WORK/$name.err" || rc=$?
+  logctl produce "$TOPIC" --key-separator : "$@" < "$WORK/$name.in" 2> "$WORK/$name.err" || rc=$?
   indent < "$WORK/$name.err"
   ack=$(awk '/^acknowledged [0-9]+ records/ { print $2 }' "$WORK/$name.err")
   ack=${ack:-0}
@@ -210,8 +212,8 @@ wait_until "partition 0 did not elect a new leader after node $KILLED died" new_
 say "new leader of partition 0: node $(leader_of 0), about $((SECONDS - KILL_AT))s after the kill"
 describe | indent
 
-step "Producing $RECORDS more records with node $KILLED down"
-produce "$((RECORDS + 1))" "$((2 * RECORDS))" batch2
+step "Producing $RECORDS more records with node $KILLED down, in lz4-compressed batches this time"
+produce "$((RECORDS + 1))" "$((2 * RECORDS))" batch2 --compression lz4
 
 step "Reading everything from the beginning (until 8 s without a new record, so duplicates would show too)"
 rc=0

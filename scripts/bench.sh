@@ -155,6 +155,9 @@ if selected compression; then
     bench "compress-$c" produce --topic "events-$c" --partitions 1 --records $N1K --record-size 1024 --payload events \
       --compression "$codec" --delivery EXACTLY_ONCE
   done
+  # reading them back: the consumer decompresses (and checks every record) as it goes
+  bench consume-compress-none consume --topic events-none --partitions 1 --records $N1K
+  bench consume-compress-zstd consume --topic events-zstd --partitions 1 --records $N1K
 fi
 selected latency && bench latency latency --topic lat --warmup $NLAT_WARMUP --records $NLAT --record-size 100
 if selected failover; then
@@ -371,6 +374,8 @@ SC=$(grep -E "^RESULT case=scale kind=scale " "$RAW" | head -1 || true)
     for c in none lz4 zstd gzip; do
       ours_row "produce, 1 partition, 1 KiB JSON-like events, compression $c (MB/s of records before compression)" "compress-$c"
     done
+    ours_row "consume, 1 partition, 1 KiB JSON-like events, uncompressed" consume-compress-none
+    ours_row "consume, 1 partition, 1 KiB JSON-like events, zstd (MB/s of records after decompression)" consume-compress-zstd
   fi
   if selected latency; then
     for k in ack e2e; do

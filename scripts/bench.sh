@@ -152,7 +152,7 @@ selected rate-p1-100 && bench rate-p1-100 produce --topic rate-p1-100 --partitio
 if selected compression; then
   for codec in NONE LZ4 ZSTD GZIP; do
     c=$(tr '[:upper:]' '[:lower:]' <<< "$codec")
-    bench "compress-$c" produce --topic "events-$c" --partitions 1 --records $N1K --record-size 1024 --payload events \
+    bench "compress-$c" produce --topic "events-$c" --partitions 1 --records $N1K --record-size 1024 --payload EVENTS \
       --compression "$codec" --delivery EXACTLY_ONCE
   done
   # reading them back: the consumer decompresses (and checks every record) as it goes

@@ -92,6 +92,9 @@ public final class LogBench {
     return out;
   }
 
+  /** What the records of {@code produce} hold. */
+  enum Payload { CYCLIC, EVENTS }
+
   @Command(name = "produce", description = "Producer throughput and send-to-ack latency.")
   static final class Produce implements java.util.concurrent.Callable<Integer> {
     @CommandLine.ParentCommand LogBench parent;
@@ -105,8 +108,8 @@ public final class LogBench {
     @Option(names = "--delivery", defaultValue = "EXACTLY_ONCE") DeliveryMode delivery;
     @Option(names = "--compression", defaultValue = "NONE", description = "NONE, GZIP, LZ4 or ZSTD")
     CompressionType compression;
-    @Option(names = "--payload", defaultValue = "cyclic", description = "cyclic (a-z repeated, compresses ~100x) or"
-        + " events (JSON-like order events, compress 3-8x as real ones do)") String payloadKind;
+    @Option(names = "--payload", defaultValue = "CYCLIC", description = "CYCLIC (a-z repeated, compresses ~100x) or"
+        + " EVENTS (JSON-like order events, compress 3-8x as real ones do)") Payload payload;
     @Option(names = "--rate", defaultValue = "0", description = "records/s, 0 = unthrottled") long rate;
     @Option(names = "--outstanding", defaultValue = "200000", description = "unacknowledged records at most") int outstanding;
     @Option(names = "--transactional-id", description = "send in transactions with this id") String transactionalId;
@@ -125,10 +128,7 @@ public final class LogBench {
 
     @Override
     public Integer call() throws Exception {
-      if (!"events".equals(payloadKind) && !"cyclic".equals(payloadKind)) {
-        throw new CommandLine.ParameterException(new CommandLine(this), "--payload: cyclic or events, got " + payloadKind);
-      }
-      if ("events".equals(payloadKind)) {
+      if (payload == Payload.EVENTS) {
         events = new byte[4096][];
         for (int k = 0; k < events.length; k++) {
           events[k] = eventPayload(size, k);

@@ -46,26 +46,25 @@ public final class RecordCompression {
     if (type == CompressionType.NONE) {
       return recordSet;
     }
+    ByteString compressed = type == CompressionType.ZSTD
+        ? UnsafeByteOperations.unsafeWrap(Zstd.compress(recordSet.toByteArray(), ZSTD_LEVEL))
+        : streamed(type, recordSet);
+    return RecordSet.newBuilder().setCompression(type.wire()).setCompressed(compressed).build().toByteString();
+  }
+
+  /** {@code recordSet} through the codec's output stream (gzip, LZ4 frames). */
+  private static ByteString streamed(CompressionType type, ByteString recordSet) {
     ByteString.Output out = ByteString.newOutput(Math.max(64, recordSet.size() / 2));
-    try {
-      switch (type) {
-        case GZIP -> {
-          try (OutputStream gz = new GZIPOutputStream(out, 64 * 1024)) {
-            recordSet.writeTo(gz);
-          }
-        }
-        case LZ4 -> {
-          try (OutputStream lz = new LZ4FrameOutputStream(out, LZ4FrameOutputStream.BLOCKSIZE.SIZE_64KB)) {
-            recordSet.writeTo(lz);
-          }
-        }
-        case ZSTD -> out.write(Zstd.compress(recordSet.toByteArray(), ZSTD_LEVEL));
-        default -> throw new IllegalArgumentException("no codec for " + type);
-      }
+    try (OutputStream s = switch (type) {
+      case GZIP -> new GZIPOutputStream(out, 64 * 1024);
+      case LZ4 -> new LZ4FrameOutputStream(out, LZ4FrameOutputStream.BLOCKSIZE.SIZE_64KB);
+      default -> throw new IllegalArgumentException("no stream codec for " + type);
+    }) {
+      recordSet.writeTo(s);
     } catch (IOException e) {
       throw new IllegalStateException("compressing in memory failed", e); // no I/O happens: a codec bug
     }
-    return RecordSet.newBuilder().setCompression(type.wire()).setCompressed(out.toByteString()).build().toByteString();
+    return out.toByteString();
   }
 
   /**
@@ -79,7 +78,6 @@ public final class RecordCompression {
    *                           not decompress; RECORD_TOO_LARGE when it decompresses to more than {@code maxBytes}
    */
   public static ByteString records(ByteString batch, int maxBytes, String what) {
-    maxBytes = Math.min(maxBytes, MAX_PLAIN_BYTES);
     CodedInputStream in = batch.newCodedInput();
     Compression codec;
     ByteString data;
@@ -92,18 +90,16 @@ public final class RecordCompression {
       if (codec == null || codec == Compression.UNCOMPRESSED) {
         throw corrupt(what + " names compression codec " + number + ", which this version does not know", null);
       }
-      if (in.readTag() != COMPRESSED_TAG) {
-        throw corrupt(what + ": a compressed batch holds its codec, then its compressed data, and nothing else", null);
-      }
-      data = in.readBytes();
-      if (in.readTag() != 0) {
+      boolean hasData = in.readTag() == COMPRESSED_TAG;
+      data = hasData ? in.readBytes() : null;
+      if (!hasData || in.readTag() != 0) {
         throw corrupt(what + ": a compressed batch holds its codec, then its compressed data, and nothing else", null);
       }
     } catch (IOException e) {
       throw corrupt("undecodable compressed batch in " + what, e);
     }
     try (InputStream plain = decompressing(codec, data.newInput())) {
-      return readAtMost(plain, maxBytes, what, codec);
+      return readAtMost(plain, Math.min(maxBytes, MAX_PLAIN_BYTES), what, codec);
     } catch (IOException | RuntimeException e) {
       if (e instanceof RatislogException re) {
         throw re;

@@ -43,9 +43,15 @@ final class TransactionManager {
   private final Set<TopicPartition> added = new HashSet<>();
   private State state = State.UNINITIALISED;
   private RatislogException cause;
-  /** The commit (true) or abort (false) that failed without an answer and must be retried; null when none. */
-  private Boolean unanswered;
-  private RatislogException unansweredCause;
+  /** The commit or abort that failed without an answer and must be retried; null when none. */
+  private Unanswered unanswered;
+
+  /** An EndTxn that ended without an answer: whether it was the commit, and how it ended. */
+  private record Unanswered(boolean commit, RatislogException cause) {
+    String call() {
+      return commit ? "commitTransaction" : "abortTransaction";
+    }
+  }
 
   TransactionManager(String transactionalId, ProducerSession session, ClusterConnection conn, long requestTimeoutMs,
                      long opTimeoutMs) {
@@ -68,7 +74,7 @@ final class TransactionManager {
     session.initNow();
     added.clear();
     cause = null;
-    clearUnanswered();
+    unanswered = null;
     state = State.READY;
   }
 
@@ -136,11 +142,11 @@ final class TransactionManager {
     if (state == State.FENCED) {
       throw new RatislogException(ErrorCode.PRODUCER_FENCED, "producer is fenced: " + (cause == null ? "" : cause.getMessage()), cause);
     }
-    if (unanswered != null && unanswered != commit) {
-      String previous = unanswered ? "commitTransaction" : "abortTransaction";
-      throw new RatislogException(ErrorCode.INVALID_TXN_STATE, "the previous " + previous + " ended without an answer ("
-          + unansweredCause.codeName() + ": " + unansweredCause.getMessage() + "), so it may have been decided: call "
-          + previous + " again", unansweredCause);
+    if (unanswered != null && unanswered.commit() != commit) {
+      RatislogException c = unanswered.cause();
+      throw new RatislogException(ErrorCode.INVALID_TXN_STATE, "the previous " + unanswered.call() + " ended without an"
+          + " answer (" + c.codeName() + ": " + c.getMessage() + "), so it may have been decided: call "
+          + unanswered.call() + " again", c);
     }
     if (commit && state == State.ABORTABLE) {
       ErrorCode code = cause != null && cause.code() == ErrorCode.TRANSACTION_ABORTED
@@ -160,12 +166,11 @@ final class TransactionManager {
           s -> s.endTxn(req), EndTxnResponse::getError, null, opTimeoutMs);
     } catch (RatislogException e) {
       if (RetryPolicy.isRetriable(e)) {
-        unanswered = commit;
-        unansweredCause = e;
+        unanswered = new Unanswered(commit, e);
       }
       throw e;
     }
-    clearUnanswered();
+    unanswered = null;
     ErrorCode code = r.getError().getCode();
     if (code == ErrorCode.TRANSACTION_ABORTED && commit) {
       state = State.ABORTABLE;
@@ -182,11 +187,6 @@ final class TransactionManager {
     added.clear();
     cause = null;
     state = State.READY;
-  }
-
-  private void clearUnanswered() {
-    unanswered = null;
-    unansweredCause = null;
   }
 
   /** A batch or call of the open transaction failed: only abort is possible now (or nothing, when fenced). */

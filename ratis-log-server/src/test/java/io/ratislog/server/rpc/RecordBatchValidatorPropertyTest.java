@@ -18,6 +18,7 @@ import java.util.zip.CRC32C;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
 import net.jqwik.api.Combinators;
+import net.jqwik.api.Example;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
@@ -71,6 +72,27 @@ class RecordBatchValidatorPropertyTest {
     assertEquals(ErrorCode.RECORD_TOO_LARGE, code(small.check(request(sent, 1))));
   }
 
+  /**
+   * A record whose bytes re-encode shorter (here a zero timestamp written out, which proto3 drops) is measured
+   * as sent: the stored batch holds the bytes as sent. The full-parse oracle once measured the re-encoding and
+   * disagreed with the validator on a damaged batch of this kind (CI, 2026-12-04).
+   */
+  @Example
+  void aRecordIsMeasuredAsSentNotAsReencoded() throws java.io.IOException {
+    byte[] value = Record.newBuilder().setValue(ByteString.copyFrom(new byte[MAX_RECORD - 3])).build().toByteArray();
+    java.io.ByteArrayOutputStream recordBytes = new java.io.ByteArrayOutputStream();
+    recordBytes.write(value);
+    recordBytes.write(new byte[] {(Record.TIMESTAMP_MS_FIELD_NUMBER << 3) | WireFormat.WIRETYPE_VARINT, 0});
+    byte[] record = recordBytes.toByteArray();
+    assertTrue(record.length > MAX_RECORD && Record.parseFrom(record).getSerializedSize() <= MAX_RECORD);
+    java.io.ByteArrayOutputStream batch = new java.io.ByteArrayOutputStream();
+    com.google.protobuf.CodedOutputStream out = com.google.protobuf.CodedOutputStream.newInstance(batch);
+    out.writeByteArray(RecordSet.RECORDS_FIELD_NUMBER, record);
+    out.flush();
+    assertEquals(ErrorCode.RECORD_TOO_LARGE, expected(batch.toByteArray(), 1));
+    assertEquals(ErrorCode.RECORD_TOO_LARGE, code(validator.check(request(batch.toByteArray(), 1))));
+  }
+
   private static ProduceRequest request(byte[] bytes, int count) {
     CRC32C crc = new CRC32C();
     crc.update(bytes);
@@ -81,6 +103,7 @@ class RecordBatchValidatorPropertyTest {
   /** What a full parse decides; a plain batch must not hold the compressed form's fields (2 and 3). */
   private static ErrorCode expected(byte[] bytes, int count) {
     RecordSet set;
+    int largest = 0; // as sent: a record's size is its bytes on the wire, not its re-encoding
     try {
       set = RecordSet.parseFrom(bytes);
       CodedInputStream in = CodedInputStream.newInstance(bytes);
@@ -88,15 +111,15 @@ class RecordBatchValidatorPropertyTest {
         if (WireFormat.getTagFieldNumber(tag) != RecordSet.RECORDS_FIELD_NUMBER) {
           return ErrorCode.CORRUPT_BATCH;
         }
-        in.skipField(tag);
+        int size = in.readRawVarint32();
+        in.skipRawBytes(size);
+        largest = Math.max(largest, size);
       }
     } catch (java.io.IOException e) {
       return ErrorCode.CORRUPT_BATCH;
     }
-    for (Record rec : set.getRecordsList()) {
-      if (rec.getSerializedSize() > MAX_RECORD) {
-        return ErrorCode.RECORD_TOO_LARGE;
-      }
+    if (largest > MAX_RECORD) {
+      return ErrorCode.RECORD_TOO_LARGE;
     }
     return set.getRecordsCount() == count ? ErrorCode.NONE : ErrorCode.CORRUPT_BATCH;
   }

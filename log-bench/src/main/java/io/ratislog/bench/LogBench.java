@@ -69,7 +69,7 @@ public final class LogBench {
         }
       }
       return all;
-    })[(int) (i % 26)];
+    })[(int) Math.floorMod(i, 26L)];
   }
 
   /**

@@ -158,4 +158,8 @@ for i in $(seq 1 $N); do
   await 60 "host $i to hold all $expected records" replica_complete "$i"
 done
 log "every host's replicas end at $expected records in total"
+# bin/logd puts ratislog's jar first, so its faster PureJavaCrc32C shadows ratis-common's (RaftLogChecksum warns if not).
+for i in $(seq 1 $N); do
+  ! grep -q "the Raft log checksum is Ratis'" "$WORK/host$i/logd.log" || fail "host $i runs Ratis' own PureJavaCrc32C"
+done
 echo "multihost-test: OK: $expected records across 3 hosts and a rolling restart, none lost or duplicated"

@@ -16,6 +16,9 @@ import org.HdrHistogram.Histogram;
 import org.apache.ratis.client.RaftClient;
 import org.apache.ratis.conf.RaftProperties;
 import org.apache.ratis.grpc.GrpcConfigKeys;
+import org.apache.ratis.metrics.MetricRegistries;
+import org.apache.ratis.metrics.RatisMetricRegistry;
+import org.apache.ratis.metrics.impl.RatisMetricRegistryImpl;
 import org.apache.ratis.protocol.Message;
 import org.apache.ratis.protocol.RaftGroup;
 import org.apache.ratis.protocol.RaftGroupId;
@@ -25,6 +28,7 @@ import org.apache.ratis.server.RaftServerConfigKeys;
 import org.apache.ratis.server.storage.RaftStorage;
 import org.apache.ratis.statemachine.TransactionContext;
 import org.apache.ratis.statemachine.impl.BaseStateMachine;
+import org.apache.ratis.thirdparty.com.codahale.metrics.Snapshot;
 import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -42,6 +46,7 @@ final class RatisProbe implements Callable<Integer> {
   @Option(names = "--record-size", defaultValue = "100") int size;
   @Option(names = "--base-port", defaultValue = "9800") int basePort;
   @Option(names = "--dir", description = "storage (default: a new temporary directory, deleted afterwards)") Path dir;
+  @Option(names = "--timers", description = "print Ratis' own timers after the run") boolean timers;
   @Option(names = "--set", description = "a Ratis setting for every server, key=value (repeatable)")
   Map<String, String> settings = Map.of();
 
@@ -87,6 +92,9 @@ final class RatisProbe implements Callable<Integer> {
       }
       System.out.printf(Locale.ROOT, "RESULT kind=ratis-probe servers=%d warmup=%d records=%d settings=%s %s%n",
           servers, warmup, records, settings, LogBench.pct(h));
+      if (timers) {
+        printRatisTimers();
+      }
       return 0;
     } finally {
       for (RaftServer s : started) {
@@ -94,6 +102,24 @@ final class RatisProbe implements Callable<Integer> {
       }
       if (dir == null) {
         deleteTree(storage);
+      }
+    }
+  }
+
+  /**
+   * Ratis' own timers (median and p99 in microseconds, over the recent writes), one line each: where a write's time
+   * goes inside Ratis (client write, appender round trip to each follower, the follower's handling, log worker).
+   */
+  private static void printRatisTimers() {
+    for (RatisMetricRegistry r : MetricRegistries.global().getMetricRegistries()) {
+      if (r instanceof RatisMetricRegistryImpl impl) {
+        impl.getDropWizardMetricRegistry().getTimers().forEach((name, t) -> {
+          Snapshot s = t.getSnapshot();
+          if (t.getCount() > 0) {
+            System.out.printf(Locale.ROOT, "TIMER %s count=%d p50_us=%.0f p99_us=%.0f%n", name, t.getCount(),
+                s.getMedian() / 1000, s.get99thPercentile() / 1000);
+          }
+        });
       }
     }
   }

@@ -21,6 +21,7 @@ import io.ratislog.server.partition.PartitionStateMachine;
 import io.ratislog.server.partition.RetentionManager;
 import io.ratislog.server.raft.GroupIds;
 import io.ratislog.server.raft.PeerDeathWatch;
+import io.ratislog.server.raft.RaftLogChecksum;
 import io.ratislog.server.raft.RaftPropertiesFactory;
 import io.ratislog.server.group.GroupSessions;
 import io.ratislog.server.rpc.AdminServiceImpl;
@@ -219,6 +220,7 @@ public final class LogNode implements Closeable {
         self.raftPort(), config.security().peerTls() ? " (mTLS)" : "", config.bindHost(), self.clientPort(),
         clientTls != null ? " (TLS, client auth " + config.security().clientAuth() + ")" : "",
         config.metricsPort() > 0 ? config.metricsPort() : "off", config.dataDir().toAbsolutePath());
+    RaftLogChecksum.warnIfNotIntrinsic();
   }
 
   /** The authentication/authorization/quota front, or null when none of them is configured. */

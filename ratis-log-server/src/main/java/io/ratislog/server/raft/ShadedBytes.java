@@ -29,7 +29,11 @@ public final class ShadedBytes {
    * instead of copying it: for a message used only while {@code bytes} stays unchanged (an entry being applied).
    */
   public static <T> T parseShared(Parser<T> parser, ByteString bytes) throws InvalidProtocolBufferException {
-    com.google.protobuf.CodedInputStream in = com.google.protobuf.CodedInputStream.newInstance(arrayView(bytes));
+    ByteBuffer view = arrayView(bytes);
+    // Protobuf aliases bytes fields only when its input is marked immutable, which CodedInputStream.newInstance never
+    // does (it copied every batch): a ByteString's own coded input is. Ratis' entries are immutable ByteStrings.
+    com.google.protobuf.CodedInputStream in = com.google.protobuf.UnsafeByteOperations
+        .unsafeWrap(view.array(), view.arrayOffset() + view.position(), view.remaining()).newCodedInput();
     in.enableAliasing(true);
     return parser.parseFrom(in);
   }

@@ -3,6 +3,7 @@ package io.ratislog.server.raft;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 
+import io.ratislog.server.config.NodeConfig;
 import java.util.List;
 import java.util.Properties;
 import org.apache.ratis.conf.RaftProperties;
@@ -27,5 +28,20 @@ class RaftPropertiesFactoryTest {
     assertEquals(0, RaftServerConfigKeys.Log.Appender.waitTimeMin(p).getDuration());
     assertEquals(null, p.get("java.version"));
     assertEquals(null, p.get("ratislog.raft.server.x"));
+  }
+
+  /**
+   * The zeros Ratis preallocates past an entry reach the disk at the next fsync and are written again when entries
+   * overwrite them: a small preallocation keeps that from multiplying the bytes written (measured 8.8x the records'
+   * bytes with Ratis' 4 MiB, 6.4x with 64 KiB).
+   */
+  @Test
+  void theRaftLogPreallocatesLittleAheadOfItsData() {
+    Properties c = new Properties();
+    c.setProperty("node.id", "1");
+    c.setProperty("peers", "1=127.0.0.1:9191:9091");
+    c.setProperty("data.dir", "/tmp/ratislog-raft-properties-test");
+    RaftProperties p = RaftPropertiesFactory.create(NodeConfig.of(c));
+    assertEquals(64 * 1024, RaftServerConfigKeys.Log.preallocatedSize(p).getSize());
   }
 }

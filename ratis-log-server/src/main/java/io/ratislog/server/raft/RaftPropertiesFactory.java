@@ -58,9 +58,9 @@ public final class RaftPropertiesFactory {
     // Preallocate the Raft log 64 KiB ahead of the data (Ratis' default: 4 MiB). Ratis preallocates by writing zeros,
     // and every fsync then also writes the zeros past the entry to disk, which the next entries overwrite and write
     // again: with 4 MiB chunks the disk received 8.8 times the records' bytes across three replicas (1 KiB records)
-    // and 10.4 times (100 B), with 64 KiB 6.4 and 7.0 times, and 100 B records went 14-97 % faster in three
-    // alternating pairs on fresh clusters (docs/BENCHMARKS-notes.md, 2026-12-04, fifteenth session). An entry larger
-    // than this still gets the room it needs.
+    // and 10.4 times (100 B), with 64 KiB 6.4 and 7.0 times. 100 B records were faster in four of four alternating
+    // pairs on fresh clusters (medians +17.5 %), 1 KiB records level (docs/BENCHMARKS-notes.md, 2026-12-04,
+    // fifteenth session). An entry larger than this still gets the room it needs.
     RaftServerConfigKeys.Log.setPreallocatedSize(p, SizeInBytes.valueOf(RAFT_LOG_PREALLOCATION_BYTES));
 
     // The acknowledgement is a promise: the Raft log is forced before an entry counts towards the quorum.

@@ -29,37 +29,36 @@ public final class ShadedBytes {
    * instead of copying it: for a message used only while {@code bytes} stays unchanged (an entry being applied).
    */
   public static <T> T parseShared(Parser<T> parser, ByteString bytes) throws InvalidProtocolBufferException {
-    ByteBuffer view = arrayView(bytes);
     // Protobuf aliases bytes fields only when its input is marked immutable, which CodedInputStream.newInstance never
     // does (it copied every batch): a ByteString's own coded input is. Ratis' entries are immutable ByteStrings.
-    com.google.protobuf.CodedInputStream in = com.google.protobuf.UnsafeByteOperations
-        .unsafeWrap(view.array(), view.arrayOffset() + view.position(), view.remaining()).newCodedInput();
+    com.google.protobuf.CodedInputStream in = unshadedView(bytes).newCodedInput();
     in.enableAliasing(true);
     return parser.parseFrom(in);
   }
 
   /**
-   * The bytes as an array-backed buffer: a view of the backing array when there is exactly one (no copy), else a
-   * copy. (A read-only view would make protobuf copy it before parsing.)
+   * The bytes as an unshaded ByteString: a view of the backing array when there is exactly one (no copy), else a
+   * copy (several chunks, or memory that is not an accessible array).
    */
-  static ByteBuffer arrayView(ByteString bytes) {
+  static com.google.protobuf.ByteString unshadedView(ByteString bytes) {
     ArrayCapture capture = new ArrayCapture();
     try {
       UnsafeByteOperations.unsafeWriteTo(bytes, capture);
     } catch (IOException e) {
       throw new java.io.UncheckedIOException(e);
     }
-    return capture.single != null && !capture.more ? capture.single : ByteBuffer.wrap(bytes.toByteArray());
+    return capture.single != null && !capture.more ? capture.single
+        : com.google.protobuf.UnsafeByteOperations.unsafeWrap(bytes.toByteArray());
   }
 
   /** Collects the backing array of a single-chunk ByteString without copying it. */
   private static final class ArrayCapture extends ByteOutput {
-    ByteBuffer single;
+    com.google.protobuf.ByteString single;
     boolean more;
 
-    private void chunk(ByteBuffer b) {
+    private void chunk(byte[] array, int offset, int length) {
       if (single == null && !more) {
-        single = b;
+        single = com.google.protobuf.UnsafeByteOperations.unsafeWrap(array, offset, length);
       } else {
         more = true;
       }
@@ -77,7 +76,7 @@ public final class ShadedBytes {
 
     @Override
     public void writeLazy(byte[] value, int offset, int length) {
-      chunk(ByteBuffer.wrap(value, offset, length).slice());
+      chunk(value, offset, length);
     }
 
     @Override
@@ -88,7 +87,7 @@ public final class ShadedBytes {
     @Override
     public void writeLazy(ByteBuffer value) {
       if (value.hasArray()) {
-        chunk(value.slice());
+        chunk(value.array(), value.arrayOffset() + value.position(), value.remaining());
       } else {
         more = true;
       }

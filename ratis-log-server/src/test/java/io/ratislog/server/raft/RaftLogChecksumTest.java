@@ -17,6 +17,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
+import java.util.Random;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.zip.Checksum;
@@ -27,6 +28,7 @@ import net.jqwik.api.Example;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
+import net.jqwik.api.Tuple;
 import net.jqwik.api.lifecycle.AfterContainer;
 import net.jqwik.api.lifecycle.BeforeContainer;
 import org.apache.ratis.util.PureJavaCrc32C;
@@ -98,9 +100,9 @@ class RaftLogChecksumTest {
   Arbitrary<List<Step>> steps() {
     Arbitrary<Step> step = Combinators.combine(
         Arbitraries.frequency(
-            net.jqwik.api.Tuple.of(5, Kind.ARRAY), net.jqwik.api.Tuple.of(5, Kind.HEAP_BUFFER),
-            net.jqwik.api.Tuple.of(5, Kind.DIRECT_BUFFER), net.jqwik.api.Tuple.of(2, Kind.SINGLE_BYTES),
-            net.jqwik.api.Tuple.of(1, Kind.RESET)),
+            Tuple.of(5, Kind.ARRAY), Tuple.of(5, Kind.HEAP_BUFFER),
+            Tuple.of(5, Kind.DIRECT_BUFFER), Tuple.of(2, Kind.SINGLE_BYTES),
+            Tuple.of(1, Kind.RESET)),
         Arbitraries.integers().between(0, 2100)).as(Step::new);
     return step.list().ofMaxSize(12);
   }
@@ -109,7 +111,7 @@ class RaftLogChecksumTest {
   void sameChecksumsAndPositionsAsRatisOriginal(@ForAll("steps") List<Step> steps, @ForAll long seed) {
     Checksum ours = new PureJavaCrc32C();
     Checksum theirs = ratisOriginal();
-    java.util.Random random = new java.util.Random(seed);
+    Random random = new Random(seed);
     for (Step s : steps) {
       byte[] data = new byte[s.length() + 16];
       random.nextBytes(data);

@@ -124,6 +124,19 @@ bench() {
     --bootstrap "$BOOT" "$@" 2>> "$RAW.err" | sed "s/^/$case /" | tee -a "$RAW.windows" | grep "^$case RESULT " \
     | sed "s/^$case RESULT /RESULT case=$case /" | tee -a "$RAW" >&2 || echo "RESULT case=$case kind=failed args=$*" >> "$RAW"
 }
+# drop TOPIC...: deletes topics whose cases are done, as Kafka's run.sh does after each of its runs. Without it the
+# page cache only grows through a run, and on this VM a page the guest has not touched lately costs a fault on the
+# host when it is first written: the servers' writes into the page cache then ran at a third of their speed, with the
+# cores in the kernel copying and zeroing pages (docs/BENCHMARKS-notes.md, sixteenth session).
+drop() {
+  local t
+  for t in "$@"; do
+    echo "+ delete topic $t" >&2
+    echo "delete topic $t" >> "$RAW.err"
+    "$RATISLOG_ROOT/scripts/logctl" --bootstrap "$BOOT" topic delete "$t" >> "$RAW.err" 2>&1 \
+      || echo "bench.sh: could not delete topic $t" >&2
+  done
+}
 START=$(date +%s)
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 # JIT warm-up of the servers and the client path, not reported (Kafka's run.sh warms its brokers up too): without
@@ -131,26 +144,29 @@ LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 if [[ ${WARMUP:-1} == 1 ]]; then
   bench warmup produce --topic warmup --partitions 1 --records $((N100 / 2)) --record-size 100 --delivery EXACTLY_ONCE
   bench warmup produce --topic warmup-alo --partitions 1 --records $((N100 / 2)) --record-size 100 --delivery AT_LEAST_ONCE
+  drop warmup warmup-alo
 fi
 selected produce-p1-100 && bench produce-p1-100 produce --topic eo-p1-100 --partitions 1 --records $N100 --record-size 100 --delivery EXACTLY_ONCE
-selected produce-p1-100-alo && bench produce-p1-100-alo produce --topic alo-p1-100 --partitions 1 --records $N100 --record-size 100 --delivery AT_LEAST_ONCE
-# Exactly-once again, after at-least-once: the cost row compares at-least-once with the mean of the runs on either
-# side of it, so that neither mode is measured on colder JITs alone (exactly-once first was 10 % slower than
-# at-least-once in a full run; alternating them on one cluster, the gap vanished: docs/BENCHMARKS-notes.md).
-if selected produce-p1-100 && selected produce-p1-100-alo; then
-  bench produce-p1-100-eo2 produce --topic eo2-p1-100 --partitions 1 --records $N100 --record-size 100 --delivery EXACTLY_ONCE
-fi
 if selected consume-p1-100; then
   # reads the topic produce-p1-100 filled; fill it (unreported) when that case is not selected
   selected produce-p1-100 || bench fill produce --topic eo-p1-100 --partitions 1 --records $N100 --record-size 100 --delivery EXACTLY_ONCE
   bench consume-p1-100 consume --topic eo-p1-100 --partitions 1 --records $N100
 fi
-selected produce-p1-1k && bench produce-p1-1k produce --topic eo-p1-1k --partitions 1 --records $N1K --record-size 1024 --delivery EXACTLY_ONCE
-selected produce-p6-100 && bench produce-p6-100 produce --topic eo-p6-100 --partitions 6 --records $N100 --record-size 100 --delivery EXACTLY_ONCE
-selected produce-tx-p1-100 && bench produce-tx-p1-100 produce --topic tx-p1-100 --partitions 1 --records $NTX --record-size 100 --transactional-id bench-tx --transaction-ms 100
+selected produce-p1-100 || selected consume-p1-100 && drop eo-p1-100
+selected produce-p1-100-alo && bench produce-p1-100-alo produce --topic alo-p1-100 --partitions 1 --records $N100 --record-size 100 --delivery AT_LEAST_ONCE && drop alo-p1-100
+# Exactly-once again, after at-least-once: the cost row compares at-least-once with the mean of the runs on either
+# side of it, so that neither mode is measured on colder JITs alone (exactly-once first was 10 % slower than
+# at-least-once in a full run; alternating them on one cluster, the gap vanished: docs/BENCHMARKS-notes.md).
+if selected produce-p1-100 && selected produce-p1-100-alo; then
+  bench produce-p1-100-eo2 produce --topic eo2-p1-100 --partitions 1 --records $N100 --record-size 100 --delivery EXACTLY_ONCE
+  drop eo2-p1-100
+fi
+selected produce-p1-1k && bench produce-p1-1k produce --topic eo-p1-1k --partitions 1 --records $N1K --record-size 1024 --delivery EXACTLY_ONCE && drop eo-p1-1k
+selected produce-p6-100 && bench produce-p6-100 produce --topic eo-p6-100 --partitions 6 --records $N100 --record-size 100 --delivery EXACTLY_ONCE && drop eo-p6-100
+selected produce-tx-p1-100 && bench produce-tx-p1-100 produce --topic tx-p1-100 --partitions 1 --records $NTX --record-size 100 --transactional-id bench-tx --transaction-ms 100 && drop tx-p1-100
 # Kafka's fixed-rate row runs its producer's default batching (batch.size 16 KiB, linger.ms 5 since Kafka 4.0): so
 # does this one, since at a fixed rate the linger is most of the send-to-ack time.
-selected rate-p1-100 && bench rate-p1-100 produce --topic rate-p1-100 --partitions 1 --records $NRATE --record-size 100 --delivery EXACTLY_ONCE --rate "$RATE" --batch-bytes 16384 --linger-ms 5
+selected rate-p1-100 && bench rate-p1-100 produce --topic rate-p1-100 --partitions 1 --records $NRATE --record-size 100 --delivery EXACTLY_ONCE --rate "$RATE" --batch-bytes 16384 --linger-ms 5 && drop rate-p1-100
 if selected compression; then
   for codec in NONE LZ4 ZSTD GZIP; do
     c=$(tr '[:upper:]' '[:lower:]' <<< "$codec")
@@ -160,6 +176,7 @@ if selected compression; then
   # reading them back: the consumer decompresses (and checks every record) as it goes
   bench consume-compress-none consume --topic events-none --partitions 1 --records $N1K
   bench consume-compress-zstd consume --topic events-zstd --partitions 1 --records $N1K
+  drop events-none events-lz4 events-zstd events-gzip
 fi
 selected latency && bench latency latency --topic lat --warmup $NLAT_WARMUP --records $NLAT --record-size 100
 if selected failover; then
@@ -290,7 +307,8 @@ SC=$(grep -E "^RESULT case=scale kind=scale " "$RAW" | head -1 || true)
   echo "quorum fsync before every acknowledgement (the default). Producer: 1 MiB batches, linger 10 ms (as Kafka's rows;"
   echo "the fixed-rate row 16 KiB and 5 ms, Kafka's producer defaults, as its fixed-rate row),"
   echo "5 batches in flight per partition (Kafka's max.in.flight default; only full batches pipelined). Latency columns of throughput rows are send-to-ack per record"
-  echo "(they include client-side queueing, as Kafka's ProducerPerformance does)."
+  echo "(they include client-side queueing, as Kafka's ProducerPerformance does). Each case's topic is deleted once its"
+  echo "case is done, as Kafka's run deletes each of its topics."
   echo
   echo "- Machine load (1/5/15 min) before: $LOAD_BEFORE, after ratislog's cases: $LOAD_AFTER$([[ -n $KAFKA_WALL ]] && echo ", after Kafka's: $LOAD_AFTER_KAFKA")."
   echo "  The benchmark itself loads about 2-3; anything well above that means other processes shared the cores."

@@ -18,7 +18,8 @@
 # Knobs (env): FAILOVER_KILLS (10) FAILOVER_RATE (3000 records/s) SCALE_PARTITIONS (1000) SCALE_IDLE_S (30)
 #   WARMUP (1: an unreported produce first) RATE (10000 records/s) N100 N1K NTX NRATE NLAT NLAT_WARMUP (record counts) KAFKA_WORK (~/.cache/ratislog-bench/kafka: Kafka's jars are fetched there once)
 #   BENCH_MVN_REPO (a Maven local repository for that fetch) RATISLOG_HEAP (1g) BENCH_CLIENT_JVM_OPTS (log-bench JVM
-#   options) and cluster.sh's RATISLOG_* knobs.
+#   options) BENCH_CLIENT_JIT (auto, c1 or tiered: the JIT of log-bench and of Kafka's tools; auto = C1 only on 2 CPUs
+#   or fewer, as the nodes) and cluster.sh's RATISLOG_* knobs.
 #
 # Every case prints RESULT lines; the raw lines go to <report>.raw, the tools' stderr to <report>.raw.err. The
 # cluster is started in a temporary data directory on ports 9491-9493/9591-9593 and always stopped at the end.
@@ -38,7 +39,7 @@ while (($#)); do
     --cases) CASES=${2:?--cases needs a list}; shift 2 ;;
     --cases=*) CASES=${1#--cases=}; shift ;;
     --report-only) REPORT_ONLY=1; shift ;;
-    -h|--help) sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "bench.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -89,7 +90,12 @@ export RATISLOG_DATA; RATISLOG_DATA=$(mktemp -d /tmp/ratislog-bench.XXXXXX)
 export RATISLOG_CLIENT_PORT_BASE=9490 RATISLOG_RAFT_PORT_BASE=9590 RATISLOG_METRICS_PORT_BASE=0
 export RATISLOG_HEAP=${RATISLOG_HEAP:-1g}
 BOOT=127.0.0.1:9491,127.0.0.1:9492,127.0.0.1:9493
-CLIENT_JVM="-Xms512m -Xmx2g -XX:+UseG1GC ${BENCH_CLIENT_JVM_OPTS:-}"
+# The load generators' JIT (BENCH_CLIENT_JIT: auto, c1 or tiered; auto as the nodes' RATISLOG_JIT, C1 only on 2 CPUs
+# or fewer). Every case starts a fresh client JVM, and on 2 cores its C2 compilations took a third of its CPU while it
+# ran, CPU the servers share (docs/BENCHMARKS-notes.md, sixteenth session). Kafka's tools get the same flag (below);
+# Kafka's brokers keep run.sh's flags, as ratislog's nodes keep theirs.
+CLIENT_JIT=$(RATISLOG_JIT=${BENCH_CLIENT_JIT:-auto} ratislog_jit_opts) || exit 2
+CLIENT_JVM="-Xms512m -Xmx2g -XX:+UseG1GC${CLIENT_JIT:+ $CLIENT_JIT} ${BENCH_CLIENT_JVM_OPTS:-}"
 cleanup() {
   "$RATISLOG_ROOT/scripts/cluster.sh" stop > /dev/null 2>&1 || true
   if [[ ${KEEP_DATA:-0} == 1 ]]; then echo "bench.sh: nodes' data and logs kept in $RATISLOG_DATA" >&2; else rm -rf "$RATISLOG_DATA"; fi
@@ -145,6 +151,8 @@ if [[ ${WARMUP:-1} == 1 ]]; then
   bench warmup produce --topic warmup --partitions 1 --records $((N100 / 2)) --record-size 100 --delivery EXACTLY_ONCE
   bench warmup produce --topic warmup-alo --partitions 1 --records $((N100 / 2)) --record-size 100 --delivery AT_LEAST_ONCE
   drop warmup warmup-alo
+  # as Kafka's run.sh, which waits 5 s after deleting its warm-up topic
+  sleep 5
 fi
 selected produce-p1-100 && bench produce-p1-100 produce --topic eo-p1-100 --partitions 1 --records $N100 --record-size 100 --delivery EXACTLY_ONCE
 if selected consume-p1-100; then
@@ -218,6 +226,21 @@ if [[ $PEER == kafka ]]; then
     N100=$((N100 / 2)) N1K=20000 NTX100=$((NTX / 2)) NTX1K=20000 NFSYNC100=$N100 NFSYNC1K=$N1K
     E2E_N=$((NLAT_WARMUP + NLAT)) RATE="$RATE" RATE_N=$NRATE TX_MS=100 DEADLINE_S=1500
     MAVEN_OPTS="${MAVEN_OPTS:-}${BENCH_MVN_REPO:+ -Dmaven.repo.local=$BENCH_MVN_REPO}")
+  if [[ -n $CLIENT_JIT ]]; then
+    # run.sh starts every process with $JAVA_HOME/bin/java: a java that adds the client JIT flag to the command
+    # lines of Kafka's tools (their classpath is lib-tools-*) and passes everything else through unchanged.
+    REAL_JAVA=$(readlink -f "$(command -v "$JAVA")")
+    mkdir -p "$KAFKA_WORK/client-jit-jdk/bin"
+    cat > "$KAFKA_WORK/client-jit-jdk/bin/java" << WRAPPER
+#!/usr/bin/env bash
+for a in "\$@"; do
+  if [[ \$a == *lib-tools-* ]]; then exec "$REAL_JAVA" $CLIENT_JIT "\$@"; fi
+done
+exec "$REAL_JAVA" "\$@"
+WRAPPER
+    chmod +x "$KAFKA_WORK/client-jit-jdk/bin/java"
+    KAFKA_ENV+=(JAVA_HOME="$KAFKA_WORK/client-jit-jdk")
+  fi
   echo "+ [kafka] env ${KAFKA_ENV[*]} bash $KAFKA_RUN" >&2
   KSTART=$(date +%s)
   env "${KAFKA_ENV[@]}" bash "$KAFKA_RUN" >> "$RAW.err" 2>&1 || echo "kafka run failed (see $RAW.err)" >&2
@@ -237,7 +260,7 @@ KAFKA_BROKER_JVM=$(cat "$KAFKA_RES/broker-jvm.txt" 2> /dev/null || echo ?)
 NPROC=$(nproc)
 ELECTION="${RATISLOG_ELECTION_TIMEOUT_MIN_MS:-1000}-${RATISLOG_ELECTION_TIMEOUT_MAX_MS:-2000} ms$([[ -z ${RATISLOG_ELECTION_TIMEOUT_MIN_MS:-} ]] && echo " (the server's default)")"
 # What the report needs besides the raw files, for --report-only.
-{ declare -p CASES SUBSET PEER FULL WALL KAFKA_WALL KAFKA_RES LOAD_BEFORE LOAD_AFTER LOAD_AFTER_KAFKA LOGD_JVM CLIENT_JVM \
+{ declare -p CASES SUBSET PEER FULL WALL KAFKA_WALL KAFKA_RES LOAD_BEFORE LOAD_AFTER LOAD_AFTER_KAFKA LOGD_JVM CLIENT_JVM CLIENT_JIT \
   RATE SCALE_PARTITIONS SCALE_IDLE_S RATISLOG_HEAP ELECTION KAFKA_BROKER_JVM DATE NPROC NLAT NLAT_WARMUP 2> /dev/null || true; } \
   | sed 's/^declare -[-a-zA-Z]* /declare -g /' > "$META"
 fi
@@ -317,7 +340,7 @@ SC=$(grep -E "^RESULT case=scale kind=scale " "$RAW" | head -1 || true)
   if [[ -n $KAFKA_WALL ]]; then
     echo "- Kafka: \`../shared/peers/kafka/run.sh\` (kafka_2.13 4.4.0 brokers, kafka-tools 4.3.1), run by this script after"
     echo "  ratislog's cluster was stopped, 1 repetition; brokers \`$KAFKA_BROKER_JVM\`,"
-    echo "  tools \`-Xms256m -Xmx1g -XX:+UseG1GC\`. Its raw rows: \`$(basename "$OUT").kafka.tsv\`, commands: \`$(basename "$OUT").kafka.commands\`."
+    echo "  tools \`-Xms256m -Xmx1g -XX:+UseG1GC${CLIENT_JIT:+ $CLIENT_JIT}\`${CLIENT_JIT:+ (the load generators' JIT flag, as log-bench's; its brokers' flags are run.sh's)}. Its raw rows: \`$(basename "$OUT").kafka.tsv\`, commands: \`$(basename "$OUT").kafka.commands\`."
   fi
   echo
   if [[ -n $KAFKA_WALL ]]; then

@@ -164,7 +164,9 @@ selected produce-p1-100 || selected consume-p1-100 && drop eo-p1-100
 selected produce-p1-100-alo && bench produce-p1-100-alo produce --topic alo-p1-100 --partitions 1 --records $N100 --record-size 100 --delivery AT_LEAST_ONCE && drop alo-p1-100
 # Exactly-once again, after at-least-once: the cost row compares at-least-once with the mean of the runs on either
 # side of it, so that neither mode is measured on colder JITs alone (exactly-once first was 10 % slower than
-# at-least-once in a full run; alternating them on one cluster, the gap vanished: docs/BENCHMARKS-notes.md).
+# at-least-once in a full run; alternating them on one cluster, the gap vanished: docs/BENCHMARKS-notes.md). This
+# cancels a linear drift only: the machine keeps speeding up for ~40 s of load, so the first case runs slowest and the
+# printed cost is an upper bound (sixteenth session's notes).
 if selected produce-p1-100 && selected produce-p1-100-alo; then
   bench produce-p1-100-eo2 produce --topic eo2-p1-100 --partitions 1 --records $N100 --record-size 100 --delivery EXACTLY_ONCE
   drop eo2-p1-100

@@ -12,8 +12,10 @@
 #   KEEP_DATA=1 scripts/bench.sh      keep the nodes' data and logs (logd.log) for a look afterwards
 #   scripts/bench.sh --report-only    rewrite the report from the last run's files (<report>.raw, .meta, .kafka.*)
 #
-# Cases: produce-p1-100 produce-p1-100-alo consume-p1-100 produce-p1-1k produce-p6-100 produce-tx-p1-100
-#        rate-p1-100 compression latency failover scale
+# Cases: produce-p1-100 produce-p1-100-alo delivery-cost consume-p1-100 produce-p1-1k produce-p6-100
+#        produce-tx-p1-100 rate-p1-100 compression latency failover scale
+#   (delivery-cost: exactly-once against at-least-once in alternating slices on one topic, DC_BLOCKS (7) blocks of
+#   four slices of DC_SLICE records (N100 / 20 by default))
 #   (compression: 1 KiB JSON-like events, uncompressed and with each codec; ours only, Kafka's rows use none)
 # Knobs (env): FAILOVER_KILLS (10) FAILOVER_RATE (3000 records/s) SCALE_PARTITIONS (1000) SCALE_IDLE_S (30)
 #   WARMUP (1: an unreported produce first) RATE (10000 records/s) N100 N1K NTX NRATE NLAT NLAT_WARMUP (record counts) KAFKA_WORK (~/.cache/ratislog-bench/kafka: Kafka's jars are fetched there once)
@@ -28,7 +30,7 @@ set -euo pipefail
 {
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 
-ALL_CASES="produce-p1-100 produce-p1-100-alo consume-p1-100 produce-p1-1k produce-p6-100 produce-tx-p1-100 rate-p1-100 compression latency failover scale"
+ALL_CASES="produce-p1-100 produce-p1-100-alo delivery-cost consume-p1-100 produce-p1-1k produce-p6-100 produce-tx-p1-100 rate-p1-100 compression latency failover scale"
 PEER=""
 CASES=${CASES:-}
 REPORT_ONLY=0
@@ -79,6 +81,7 @@ else D100=6000000; D1K=600000; DLAT=2000; DRATE=100000; DTX=300000; fi
 # One-in-flight records sent before the measured ones: the throughput cases send a few hundred batches, too few
 # for the JIT to compile the one-record path (2,000 cold records measured a 10-12 ms p50, 4 ms after 5,000).
 NLAT_WARMUP=${NLAT_WARMUP:-5000}
+DC_BLOCKS=${DC_BLOCKS:-7}; DC_SLICE=${DC_SLICE:-$((D100 / 20))}
 N100=${N100:-$D100}; N1K=${N1K:-$D1K}; NLAT=${NLAT:-$DLAT}; NRATE=${NRATE:-$DRATE}; NTX=${NTX:-$DTX}
 RATE=${RATE:-10000}
 FAILOVER_KILLS=${FAILOVER_KILLS:-10}
@@ -162,15 +165,11 @@ if selected consume-p1-100; then
 fi
 selected produce-p1-100 || selected consume-p1-100 && drop eo-p1-100
 selected produce-p1-100-alo && bench produce-p1-100-alo produce --topic alo-p1-100 --partitions 1 --records $N100 --record-size 100 --delivery AT_LEAST_ONCE && drop alo-p1-100
-# Exactly-once again, after at-least-once: the cost row compares at-least-once with the mean of the runs on either
-# side of it, so that neither mode is measured on colder JITs alone (exactly-once first was 10 % slower than
-# at-least-once in a full run; alternating them on one cluster, the gap vanished: docs/BENCHMARKS-notes.md). This
-# cancels a linear drift only: the machine keeps speeding up for ~40 s of load, so the first case runs slowest and the
-# printed cost is an upper bound (sixteenth session's notes).
-if selected produce-p1-100 && selected produce-p1-100-alo; then
-  bench produce-p1-100-eo2 produce --topic eo2-p1-100 --partitions 1 --records $N100 --record-size 100 --delivery EXACTLY_ONCE
-  drop eo2-p1-100
-fi
+# The exactly-once cost: one producer of each mode on one topic, sending alternating drained slices (ABBA, then
+# BAAB). Whole runs one after another differed by up to 20 % whatever their mode on this host, as it speeds up over
+# the first minute of load and slows when it takes memory back (docs/BENCHMARKS-notes.md, sixteenth and seventeenth
+# sessions), which a 5 % target cannot be read through.
+selected delivery-cost && bench delivery-cost delivery-cost --topic delivery-cost --blocks "$DC_BLOCKS" --slice-records "$DC_SLICE" --record-size 100 && drop delivery-cost
 selected produce-p1-1k && bench produce-p1-1k produce --topic eo-p1-1k --partitions 1 --records $N1K --record-size 1024 --delivery EXACTLY_ONCE && drop eo-p1-1k
 selected produce-p6-100 && bench produce-p6-100 produce --topic eo-p6-100 --partitions 6 --records $N100 --record-size 100 --delivery EXACTLY_ONCE && drop eo-p6-100
 selected produce-tx-p1-100 && bench produce-tx-p1-100 produce --topic tx-p1-100 --partitions 1 --records $NTX --record-size 100 --transactional-id bench-tx --transaction-ms 100 && drop tx-p1-100
@@ -408,9 +407,6 @@ SC=$(grep -E "^RESULT case=scale kind=scale " "$RAW" | head -1 || true)
   echo "|---|---|---|---|---|---|---|---|"
   ours_row "produce, 1 partition, 100 B, exactly-once" produce-p1-100
   ours_row "produce, 1 partition, 100 B, at-least-once" produce-p1-100-alo
-  if selected produce-p1-100 && selected produce-p1-100-alo; then
-    ours_row "produce, 1 partition, 100 B, exactly-once again (after at-least-once)" produce-p1-100-eo2
-  fi
   ours_row "produce, 1 partition, 1 KiB, exactly-once" produce-p1-1k
   ours_row "produce, 6 partitions, 100 B, exactly-once" produce-p6-100
   ours_row "produce, 1 partition, 100 B, transactional (commit every 100 ms)" produce-tx-p1-100
@@ -431,10 +427,18 @@ SC=$(grep -E "^RESULT case=scale kind=scale " "$RAW" | head -1 || true)
     done
   fi
   echo
-  eo1=$(field rec_s "$(result produce-p1-100)"); eo2=$(field rec_s "$(result produce-p1-100-eo2)")
-  alo=$(field rec_s "$(result produce-p1-100-alo)")
-  if [[ -n $eo1 && -n $eo2 && -n $alo ]]; then
-    awk -v a="$eo1" -v b="$eo2" -v c="$alo" 'BEGIN { e = (a + b) / 2; printf "Exactly-once cost (target <= 5 %%): %.1f %% (at-least-once %d records/s against the mean %d of the exactly-once runs before and after it: %d, %d).\n\n", 100 * (c - e) / c, c, e, a, b }'
+  DC=$(result delivery-cost)
+  if [[ -n $DC && $DC != *kind=failed* ]]; then
+    echo "Exactly-once cost (target <= 5 %): **$(field median_block_cost_pct "$DC") %**, the median over $(field blocks "$DC")" \
+      "blocks of \`log-bench delivery-cost\` (per block: $(field block_costs_pct "$DC" | sed 's/,/, /g') %). It keeps one producer of" \
+      "each mode open on one topic and sends alternating slices of $(field slice_records "$DC") records, each drained before" \
+      "the next, in blocks of exactly-once, at-least-once, at-least-once, exactly-once (mirrored in every other block)," \
+      "so that the machine's drift over a block cancels. Over all slices: exactly-once $(fmt "$(field eo_rec_s "$DC")")," \
+      "at-least-once $(fmt "$(field alo_rec_s "$DC")") records/s, a $(field cost_pct "$DC") % cost."
+    echo
+  elif selected delivery-cost; then
+    echo "Exactly-once cost: the delivery-cost run failed (see \`$(basename "$RAW").err\`)."
+    echo
   fi
   if selected failover; then
     echo "## Failover: kill -9 of the partition leader under load"

@@ -36,12 +36,13 @@ import picocli.CommandLine.Option;
  *   <li>{@code failover}: steady load while the partition leader is killed with SIGKILL, repeatedly
  *       ({@link Failover}).</li>
  *   <li>{@code scale}: many partitions: time to elect their leaders, idle CPU per node ({@link Scale}).</li>
+ *   <li>{@code delivery-cost}: exactly-once against at-least-once in alternating slices ({@link DeliveryCost}).</li>
  *   <li>{@code codec}: batch compression ratio and one-core rates, no cluster ({@link CodecProbe}).</li>
  * </ul>
  */
 @Command(name = "log-bench", mixinStandardHelpOptions = true, subcommands = {
     LogBench.Produce.class, LogBench.Consume.class, LogBench.Latency.class, Failover.class, Scale.class,
-    RatisProbe.class, CodecProbe.class})
+    RatisProbe.class, CodecProbe.class, DeliveryCost.class})
 public final class LogBench {
   @Option(names = "--bootstrap", defaultValue = "127.0.0.1:9091", scope = CommandLine.ScopeType.INHERIT)
   String bootstrap;

@@ -432,7 +432,8 @@ SC=$(grep -E "^RESULT case=scale kind=scale " "$RAW" | head -1 || true)
     echo "Exactly-once cost (target <= 5 %): **$(field median_block_cost_pct "$DC") %**, the median over $(field blocks "$DC")" \
       "blocks of \`log-bench delivery-cost\` (per block: $(field block_costs_pct "$DC" | sed 's/,/, /g') %). It keeps one producer of" \
       "each mode open on one topic and sends alternating slices of $(field slice_records "$DC") records, each drained before" \
-      "the next, in blocks of exactly-once, at-least-once, at-least-once, exactly-once (mirrored in every other block)," \
+      "the next: $(field warmup_slices "$DC") unmeasured slice(s) of each mode, then blocks of exactly-once, at-least-once," \
+      "at-least-once, exactly-once (mirrored in every other block)," \
       "so that the machine's drift over a block cancels. Over all slices: exactly-once $(fmt "$(field eo_rec_s "$DC")")," \
       "at-least-once $(fmt "$(field alo_rec_s "$DC")") records/s, a $(field cost_pct "$DC") % cost."
     echo

@@ -81,8 +81,8 @@ else D100=6000000; D1K=600000; DLAT=2000; DRATE=100000; DTX=300000; fi
 # One-in-flight records sent before the measured ones: the throughput cases send a few hundred batches, too few
 # for the JIT to compile the one-record path (2,000 cold records measured a 10-12 ms p50, 4 ms after 5,000).
 NLAT_WARMUP=${NLAT_WARMUP:-5000}
-DC_BLOCKS=${DC_BLOCKS:-7}; DC_SLICE=${DC_SLICE:-$((D100 / 20))}
 N100=${N100:-$D100}; N1K=${N1K:-$D1K}; NLAT=${NLAT:-$DLAT}; NRATE=${NRATE:-$DRATE}; NTX=${NTX:-$DTX}
+DC_BLOCKS=${DC_BLOCKS:-7}; DC_SLICE=${DC_SLICE:-$((N100 / 20))}
 RATE=${RATE:-10000}
 FAILOVER_KILLS=${FAILOVER_KILLS:-10}
 FAILOVER_RATE=${FAILOVER_RATE:-3000}

@@ -3,7 +3,6 @@ package io.ratislog.bench;
 import io.ratislog.client.Admin;
 import io.ratislog.client.DeliveryMode;
 import io.ratislog.client.Producer;
-import io.ratislog.client.ProducerConfig;
 import io.ratislog.client.ProducerRecord;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -37,11 +36,7 @@ final class DeliveryCost implements Callable<Integer> {
       description = "unmeasured slices of each mode first (the client's JIT compiles each producer's path)")
   int warmupSlices;
   @Option(names = "--record-size", defaultValue = "100") int size;
-  @Option(names = "--batch-bytes", defaultValue = "1048576") int batchBytes;
-  @Option(names = "--linger-ms", defaultValue = "10") long lingerMs;
-  @Option(names = "--in-flight", defaultValue = "5") int inFlight;
-  @Option(names = "--outstanding", defaultValue = "200000", description = "unacknowledged records at most")
-  int outstanding;
+  @CommandLine.Mixin ProducerOptions producer;
 
   @Override
   public Integer call() throws Exception {
@@ -54,8 +49,8 @@ final class DeliveryCost implements Callable<Integer> {
     }
     AtomicLong failed = new AtomicLong();
     AlternatingSlices slices = new AlternatingSlices();
-    try (Producer eo = new Producer(config(DeliveryMode.EXACTLY_ONCE));
-         Producer alo = new Producer(config(DeliveryMode.AT_LEAST_ONCE))) {
+    try (Producer eo = new Producer(producer.config(parent.bootstrap, DeliveryMode.EXACTLY_ONCE).build());
+         Producer alo = new Producer(producer.config(parent.bootstrap, DeliveryMode.AT_LEAST_ONCE).build())) {
       Producer[] producers = new Producer[2];
       producers[AlternatingSlices.A] = eo;
       producers[AlternatingSlices.B] = alo;
@@ -88,15 +83,9 @@ final class DeliveryCost implements Callable<Integer> {
     return failed.get() == 0 ? 0 : 1;
   }
 
-  private ProducerConfig config(DeliveryMode mode) {
-    return ProducerConfig.builder(parent.bootstrap).batchSizeBytes(batchBytes).lingerMs(lingerMs)
-        .maxInFlightPerPartition(inFlight).delivery(mode).bufferMemoryBytes(256L * 1024 * 1024)
-        .deliveryTimeoutMs(120_000).build();
-  }
-
   /** Sends one slice and waits until every record of it is acknowledged; returns the nanoseconds that took. */
   private long slice(Producer p, long firstIndex, AtomicLong failed) throws InterruptedException {
-    Semaphore window = new Semaphore(outstanding);
+    Semaphore window = new Semaphore(producer.outstanding);
     long start = System.nanoTime();
     for (long i = 0; i < sliceRecords; i++) {
       window.acquire();

@@ -103,16 +103,13 @@ public final class LogBench {
     @Option(names = "--partitions", defaultValue = "1") int partitions;
     @Option(names = "--records", defaultValue = "1000000") long records;
     @Option(names = "--record-size", defaultValue = "100") int size;
-    @Option(names = "--batch-bytes", defaultValue = "1048576") int batchBytes;
-    @Option(names = "--linger-ms", defaultValue = "10", description = "as Kafka's rows in bench.sh (linger.ms=10)") long lingerMs;
-    @Option(names = "--in-flight", defaultValue = "5", description = "batches in flight per partition (Kafka's max.in.flight default)") int inFlight;
+    @CommandLine.Mixin ProducerOptions producer;
     @Option(names = "--delivery", defaultValue = "EXACTLY_ONCE") DeliveryMode delivery;
     @Option(names = "--compression", defaultValue = "NONE", description = "NONE, GZIP, LZ4 or ZSTD")
     CompressionType compression;
     @Option(names = "--payload", defaultValue = "CYCLIC", description = "CYCLIC (a-z repeated, compresses ~100x) or"
         + " EVENTS (JSON-like order events, compress 3-8x as real ones do)") Payload payload;
     @Option(names = "--rate", defaultValue = "0", description = "records/s, 0 = unthrottled") long rate;
-    @Option(names = "--outstanding", defaultValue = "200000", description = "unacknowledged records at most") int outstanding;
     @Option(names = "--transactional-id", description = "send in transactions with this id") String transactionalId;
     @Option(names = "--transaction-ms", defaultValue = "100", description = "commit every this many ms (with --transactional-id)")
     long transactionMs;
@@ -139,10 +136,9 @@ public final class LogBench {
         admin.createTopic(topic, partitions, 0);
       }
       Histogram h = new Histogram(TimeUnit.MINUTES.toMicros(10), 3);
-      ProducerConfig cfg = ProducerConfig.builder(parent.bootstrap).batchSizeBytes(batchBytes).lingerMs(lingerMs)
-          .maxInFlightPerPartition(inFlight).delivery(delivery).bufferMemoryBytes(256L * 1024 * 1024)
-          .deliveryTimeoutMs(120_000).transactionalId(transactionalId).compression(compression).build();
-      Semaphore window = new Semaphore(outstanding);
+      ProducerConfig cfg = producer.config(parent.bootstrap, delivery).transactionalId(transactionalId)
+          .compression(compression).build();
+      Semaphore window = new Semaphore(producer.outstanding);
       AtomicLong failed = new AtomicLong();
       long start;
       long end;

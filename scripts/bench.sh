@@ -492,6 +492,26 @@ SC=$(grep -E "^RESULT case=scale kind=scale " "$RAW" | head -1 || true)
       echo "|---|---|---|---|---|---|---|---|"
       echo "| $(field create_s "$SC") | $(field leaders "$SC") | $(field leaders_s "$SC") | $(field idle_cpu_pct "$SC") | $(field baseline_cpu_pct "$SC") | $(field threads "$SC") | $(field produce_s "$SC") s | $(field produce_failed "$SC") |"
       echo
+      # What one replica costs its node while idle, and so how far the 15 % target is from 1,000 partitions.
+      awk -v idle="$(field idle_cpu_pct "$SC")" -v base="$(field baseline_cpu_pct "$SC")" -v n="$(field partitions "$SC")" '
+        function pct(list, node,   parts, i, kv) {
+          split(list, parts, ",")
+          for (i in parts) { split(parts[i], kv, ":"); if (kv[1] == node) return kv[2] + 0 }
+          return 0
+        }
+        BEGIN {
+          if (n <= 0) exit
+          split(idle, nodes, ",")
+          for (i in nodes) {
+            split(nodes[i], kv, ":")
+            per = (kv[2] - pct(base, kv[1])) / n
+            if (per > worst) { worst = per; at = kv[1] }
+          }
+          if (worst <= 0) exit
+          printf "Idle cost of one partition replica: **%.3f %%** of a core (%s: its idle CPU less its figure before the topic, over the %d\n", worst, at, n
+          printf "replicas it holds). At that cost 15 %% of a core idles about %d replicas per node, and 1000 partitions (1000\n", 15 / worst
+          printf "replicas per node at RF 3 on 3 nodes) would idle at about %.0f %% of a core per node.\n\n", 1000 * worst
+        }'
       echo "Busiest thread groups per node while idle (digits in thread names folded to #; % of a core (threads in the group)):"
       echo
       for i in 1 2 3; do
